@@ -1,0 +1,151 @@
+// Package observability sets up what every process shares: OpenTelemetry
+// tracing (exported over OTLP when an endpoint is configured), structured logs
+// that carry the trace and request IDs, and a Prometheus registry served on a
+// metrics port.
+package observability
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cloudwego/kitex/pkg/klog"
+	"github.com/cloudwego/kitex/pkg/stats"
+	kitexprom "github.com/kitex-contrib/monitor-prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+)
+
+// Config is the observability part of a process's config.
+type Config struct {
+	// OTLPEndpoint (host:port of an OTLP/gRPC collector) turns on span
+	// export; without it spans are still created so logs carry trace IDs.
+	OTLPEndpoint string `yaml:"otlp_endpoint" env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	// MetricsListen is where /metrics is served; empty disables the server.
+	MetricsListen string `yaml:"metrics_listen" env:"METRICS_ADDR"`
+	LogLevel      string `yaml:"log_level" env:"LOG_LEVEL"`
+}
+
+// Telemetry holds one process's tracer provider, logger and metrics registry.
+type Telemetry struct {
+	service  string
+	logger   *slog.Logger
+	registry *prometheus.Registry
+	tracer   *sdktrace.TracerProvider
+	metrics  *http.Server
+
+	serverTracerOnce, clientTracerOnce sync.Once
+	serverTracer, clientTracer         stats.Tracer
+}
+
+// Setup builds the telemetry for service and installs the tracer provider
+// and propagator as the OpenTelemetry globals, which the Kitex and Hertz
+// tracing suites read.
+func Setup(ctx context.Context, service string, cfg Config) (*Telemetry, error) {
+	level := slog.LevelInfo
+	if cfg.LogLevel != "" {
+		if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+			return nil, fmt.Errorf("log_level %q: %w", cfg.LogLevel, err)
+		}
+	}
+	logger := slog.New(NewContextHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))).
+		With("service", service)
+	// Kitex's own logs are for operators; keep them to warnings and above.
+	klog.SetLevel(klog.LevelWarn)
+
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(service)))
+	if err != nil {
+		return nil, fmt.Errorf("build otel resource: %w", err)
+	}
+	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))}
+	if cfg.OTLPEndpoint != "" {
+		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(cfg.OTLPEndpoint), otlptracegrpc.WithInsecure())
+		if err != nil {
+			return nil, fmt.Errorf("create otlp exporter for %s: %w", cfg.OTLPEndpoint, err)
+		}
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
+	}
+	tp := sdktrace.NewTracerProvider(tpOpts...)
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	t := &Telemetry{service: service, logger: logger, registry: reg, tracer: tp}
+	if cfg.MetricsListen != "" {
+		if err := t.serveMetrics(cfg.MetricsListen); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// Logger returns the process logger; pass the request context to its
+// *Context methods so lines carry trace_id and request_id.
+func (t *Telemetry) Logger() *slog.Logger { return t.logger }
+
+// Registry returns the registry served on /metrics.
+func (t *Telemetry) Registry() *prometheus.Registry { return t.registry }
+
+// MetricsHandler serves the registry in the Prometheus text format.
+func (t *Telemetry) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{Registry: t.registry})
+}
+
+// KitexServerTracer returns the process's one RED-metrics tracer for Kitex
+// servers (kitex_server_throughput, kitex_server_latency_us).
+func (t *Telemetry) KitexServerTracer() stats.Tracer {
+	t.serverTracerOnce.Do(func() {
+		t.serverTracer = kitexprom.NewServerTracer("", "", kitexprom.WithDisableServer(true), kitexprom.WithRegistry(t.registry))
+	})
+	return t.serverTracer
+}
+
+// KitexClientTracer returns the process's one RED-metrics tracer for Kitex
+// clients; it is shared because its collectors may be registered only once.
+func (t *Telemetry) KitexClientTracer() stats.Tracer {
+	t.clientTracerOnce.Do(func() {
+		t.clientTracer = kitexprom.NewClientTracer("", "", kitexprom.WithDisableServer(true), kitexprom.WithRegistry(t.registry))
+	})
+	return t.clientTracer
+}
+
+func (t *Telemetry) serveMetrics(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", t.MetricsHandler())
+	t.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := t.metrics.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.logger.Error("metrics server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Shutdown flushes spans and stops the metrics server.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	var errs []error
+	if t.metrics != nil {
+		errs = append(errs, t.metrics.Shutdown(ctx))
+	}
+	errs = append(errs, t.tracer.Shutdown(ctx))
+	return errors.Join(errs...)
+}

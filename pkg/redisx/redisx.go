@@ -1,0 +1,53 @@
+// Package redisx opens a traced go-redis client.
+package redisx
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	"github.com/redis/go-redis/v9"
+)
+
+// Config locates Redis.
+type Config struct {
+	Addr     string `yaml:"addr" env:"REDIS_ADDR"`
+	Password string `yaml:"password" env:"REDIS_PASSWORD"`
+	DB       int    `yaml:"db" env:"REDIS_DB"`
+	// Timeout bounds dials, reads and writes: a cache that is slow must
+	// fail fast so callers fall back to the database.
+	Timeout time.Duration `yaml:"timeout"`
+	// KeyPrefix namespaces keys, so services and test runs never collide.
+	KeyPrefix string `yaml:"key_prefix" env:"REDIS_KEY_PREFIX"`
+}
+
+// DefaultConfig returns local-stack defaults.
+func DefaultConfig(prefix string) Config {
+	return Config{Addr: "127.0.0.1:6379", Timeout: 200 * time.Millisecond, KeyPrefix: prefix}
+}
+
+// Validate checks the config; key is the config key prefix for messages.
+func (c Config) Validate(key string) error {
+	if c.Addr == "" {
+		return fmt.Errorf("%s.addr: must be host:port", key)
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("%s.timeout: must be positive", key)
+	}
+	return nil
+}
+
+// Open returns a client; it does not require Redis to be up, because
+// callers treat the cache as optional.
+func Open(c Config) (*redis.Client, error) {
+	rdb := redis.NewClient(&redis.Options{
+		Addr: c.Addr, Password: c.Password, DB: c.DB,
+		DialTimeout: c.Timeout, ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
+		// -1 disables go-redis retries: a cache miss is cheaper than a retry storm.
+		MaxRetries: -1,
+	})
+	if err := redisotel.InstrumentTracing(rdb); err != nil {
+		return nil, fmt.Errorf("instrument redis tracing: %w", err)
+	}
+	return rdb, nil
+}
