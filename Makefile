@@ -36,7 +36,7 @@ $(KITEX): deploy/tools/go.mod deploy/tools/go.sum
 tools: $(KITEX)
 
 gen: $(KITEX)
-	@test "$$($(KITEX) -version)" = "$(KITEX_VERSION)" || { echo "kitex is $$($(KITEX) -version), want $(KITEX_VERSION)"; exit 1; }
+	@test "$$($(KITEX) -version 2>&1)" = "$(KITEX_VERSION)" || { echo "kitex is $$($(KITEX) -version 2>&1), want $(KITEX_VERSION)"; exit 1; }
 	cd kitex_gen && for f in $(IDL); do \
 		PATH=$(BIN):$$PATH $(KITEX) -module github.com/kitemall/platform/kitex_gen -gen-path . ../idl/$$f.thrift; \
 	done
