@@ -1,0 +1,92 @@
+package mq_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kitemall/platform/pkg/mq"
+	"github.com/kitemall/platform/pkg/testenv"
+)
+
+// Proves the platform's transactional path on the real broker: the local
+// transaction answers "unknown", so nothing is delivered until the broker's
+// check-back asks the producer, which commits from "durable" state; the
+// consumer then receives the message exactly with its key and body. A second
+// message whose check-back says "absent" is rolled back and never delivered.
+func TestHalfMessageSettledByCheckBack(t *testing.T) {
+	cfg := mq.DefaultConfig()
+	cfg.NameServers = []string{testenv.RocketMQNameServer(t)}
+	run := testenv.Unique()
+	topic, group := "smoke_tx_"+run, "smoke_tx_"+run
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := mq.CreateTopics(ctx, cfg, topic); err != nil {
+		t.Fatal(err)
+	}
+
+	var committed sync.Map // key -> true once the "local transaction" is durable
+	var checks atomic.Int32
+	p, err := mq.NewTxProducer(cfg, group+"_p", func(ctx context.Context, key string) (bool, error) {
+		checks.Add(1)
+		_, ok := committed.Load(key)
+		return ok, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown()
+
+	got := make(chan mq.Message, 4)
+	c, err := mq.NewConsumer(cfg, group+"_c", topic, mq.ConsumerOptions{FromFirstOffset: true}, func(ctx context.Context, m mq.Message) error {
+		got <- m
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+
+	sendWithRetry := func(key string) {
+		// The first send to a new topic can race the broker's route
+		// publication; retry briefly instead of pre-creating topics.
+		var err error
+		for i := 0; i < 20; i++ {
+			err = p.Send(ctx, topic, key, []byte("body-"+key), map[string]string{"traceparent": "00-x"}, func(context.Context) error {
+				committed.Store(key+"-pending", true)
+				return mq.ErrUnknown
+			})
+			if errors.Is(err, mq.ErrUnknown) {
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		t.Fatalf("send %s: %v", key, err)
+	}
+	start := time.Now()
+	sendWithRetry("commit-me")
+	sendWithRetry("roll-me-back")
+	committed.Store("commit-me", true) // the local transaction became durable after the send returned
+
+	select {
+	case m := <-got:
+		if m.Key != "commit-me" || string(m.Body) != "body-commit-me" || m.Properties["traceparent"] != "00-x" {
+			t.Fatalf("received %+v", m)
+		}
+		t.Logf("check-back committed the half message after %v (%d check-backs)", time.Since(start).Round(time.Millisecond), checks.Load())
+	case <-ctx.Done():
+		t.Fatalf("the committed message never arrived (%d check-backs)", checks.Load())
+	}
+	if checks.Load() == 0 {
+		t.Fatal("the message arrived without a check-back; the local transaction said unknown")
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("a rolled-back or duplicate message was delivered: %+v", m)
+	case <-time.After(5 * time.Second):
+	}
+}

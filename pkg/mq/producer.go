@@ -1,0 +1,123 @@
+package mq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	rocketmq "github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+)
+
+// CheckFunc answers the broker's check-back for a half message from durable
+// state, looked up by the message key (never by transaction ID): commit when
+// the business row exists, rollback when it is known to be absent for good,
+// or ErrUnknown to be asked again later.
+type CheckFunc func(ctx context.Context, key string) (commit bool, err error)
+
+// LocalTx is the local transaction run after the half message is stored:
+// nil commits the message, ErrUnknown leaves it to the check-back, any
+// other error rolls it back.
+type LocalTx func(ctx context.Context) error
+
+// TxProducer sends transactional messages for one producer group.
+type TxProducer struct {
+	p       rocketmq.TransactionProducer
+	check   CheckFunc
+	pending sync.Map // local id -> *pendingTx, for the duration of one send
+	nextID  atomic.Uint64
+}
+
+type pendingTx struct {
+	ctx   context.Context
+	local LocalTx
+	err   error
+}
+
+const localIDProperty = "PLATFORM_LOCAL_TX"
+
+// NewTxProducer creates and starts the group's transaction producer. Create
+// one per group per process and keep it running while check-backs may come.
+func NewTxProducer(cfg Config, group string, check CheckFunc) (*TxProducer, error) {
+	QuietClientLogs()
+	tp := &TxProducer{check: check}
+	p, err := rocketmq.NewTransactionProducer(listener{tp},
+		producer.WithNameServer(cfg.NameServers),
+		producer.WithGroupName(group),
+		producer.WithInstanceName(instanceName(group)),
+		producer.WithSendMsgTimeout(cfg.SendTimeout),
+		producer.WithRetry(cfg.Retries),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create transaction producer %s: %w", group, err)
+	}
+	if err := p.Start(); err != nil {
+		return nil, fmt.Errorf("start transaction producer %s: %w", group, err)
+	}
+	tp.p = p
+	return tp, nil
+}
+
+// Send stores a half message, runs local, and commits or rolls the message
+// back by its outcome. It returns local's error; when the half message
+// cannot be stored, local does not run and the send error is returned.
+func (tp *TxProducer) Send(ctx context.Context, topic, key string, body []byte, props map[string]string, local LocalTx) error {
+	id := strconv.FormatUint(tp.nextID.Add(1), 10)
+	pt := &pendingTx{ctx: ctx, local: local}
+	tp.pending.Store(id, pt)
+	defer tp.pending.Delete(id)
+
+	msg := primitive.NewMessage(topic, body)
+	msg.WithKeys([]string{key})
+	msg.WithProperties(props)
+	msg.WithProperty(localIDProperty, id)
+	res, err := tp.p.SendMessageInTransaction(ctx, msg)
+	if err != nil {
+		return fmt.Errorf("send half message %s/%s: %w", topic, key, err)
+	}
+	if res.Status != primitive.SendOK {
+		return fmt.Errorf("send half message %s/%s: broker status %d", topic, key, res.Status)
+	}
+	return pt.err
+}
+
+// Shutdown stops the producer; call it after the service has drained.
+func (tp *TxProducer) Shutdown() error {
+	return tp.p.Shutdown()
+}
+
+type listener struct{ tp *TxProducer }
+
+func (l listener) ExecuteLocalTransaction(msg *primitive.Message) primitive.LocalTransactionState {
+	v, ok := l.tp.pending.Load(msg.GetProperty(localIDProperty))
+	if !ok {
+		// Not ours to decide: the check-back will answer from durable state.
+		return primitive.UnkonwnState
+	}
+	pt := v.(*pendingTx)
+	pt.err = pt.local(pt.ctx)
+	switch {
+	case pt.err == nil:
+		return primitive.CommitMessageState
+	case errors.Is(pt.err, ErrUnknown):
+		return primitive.UnkonwnState
+	default:
+		return primitive.RollbackMessageState
+	}
+}
+
+func (l listener) CheckLocalTransaction(msg *primitive.MessageExt) primitive.LocalTransactionState {
+	commit, err := l.tp.check(context.Background(), msg.GetKeys())
+	switch {
+	case err != nil:
+		return primitive.UnkonwnState
+	case commit:
+		return primitive.CommitMessageState
+	default:
+		return primitive.RollbackMessageState
+	}
+}
