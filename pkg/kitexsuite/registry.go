@@ -12,10 +12,11 @@ import (
 
 // NewRegistry returns the etcd registry servers register in.
 func NewRegistry(cfg RegistryConfig) (registry.Registry, error) {
-	r, err := etcd.NewEtcdRegistry(cfg.Endpoints)
+	etcdReg, err := etcd.NewEtcdRegistry(cfg.Endpoints)
 	if err != nil {
 		return nil, fmt.Errorf("etcd registry at %v: %w", cfg.Endpoints, err)
 	}
+	var r registry.Registry = &deregisterGuard{Registry: etcdReg}
 	if cfg.Namespace == "" {
 		return r, nil
 	}

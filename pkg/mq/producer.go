@@ -72,8 +72,12 @@ func (tp *TxProducer) Send(ctx context.Context, topic, key string, body []byte, 
 	defer tp.pending.Delete(id)
 
 	msg := primitive.NewMessage(topic, body)
+	// WithProperties would replace the whole map (keys included), so set
+	// each property on its own.
+	for k, v := range props {
+		msg.WithProperty(k, v)
+	}
 	msg.WithKeys([]string{key})
-	msg.WithProperties(props)
 	msg.WithProperty(localIDProperty, id)
 	res, err := tp.p.SendMessageInTransaction(ctx, msg)
 	if err != nil {

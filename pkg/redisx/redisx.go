@@ -45,6 +45,9 @@ func Open(c Config) (*redis.Client, error) {
 		DialTimeout: c.Timeout, ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
 		// -1 disables go-redis retries: a cache miss is cheaper than a retry storm.
 		MaxRetries: -1,
+		// One dial per attempt: go-redis otherwise re-dials 5 times with
+		// 100 ms pauses, so every command to a dead Redis took ~400 ms.
+		DialerRetries: 1,
 	})
 	if err := redisotel.InstrumentTracing(rdb); err != nil {
 		return nil, fmt.Errorf("instrument redis tracing: %w", err)
