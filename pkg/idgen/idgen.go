@@ -2,10 +2,16 @@
 // round trip to a database, so a service can name an entity (an order)
 // before it stores it and hand that name to other services first.
 //
-// An ID is a snowflake: 41 bits of milliseconds since Epoch (about 69 years),
-// 10 bits of node (one per running instance, from config) and 12 bits of
-// sequence (4096 IDs per node per millisecond). The sign bit stays zero, so
-// IDs are positive and sort by creation time across nodes to the millisecond.
+// An ID is a snowflake: 41 bits of milliseconds since EpochUnixMs (about
+// 69 years), 10 bits of node (one per running instance, from config) and 12
+// bits of sequence (4096 IDs per node per millisecond). The sign bit stays
+// zero, so IDs are positive and sort by creation time across nodes to the
+// millisecond.
+//
+// Uniqueness rests on two things: distinct nodes among running instances,
+// and a restarted instance's wall clock being past the last millisecond it
+// used before (it keeps no state across restarts). Store IDs under a
+// primary key, so a violation of either fails loudly instead of merging.
 package idgen
 
 import (
@@ -24,9 +30,9 @@ const (
 	maxSeq  = 1<<seqBits - 1
 )
 
-// Epoch is the zero of the ID clock. It must never change: IDs already
-// issued would collide with new ones.
-var Epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+// EpochUnixMs (2025-01-01T00:00:00Z) is the zero of the ID clock. It must
+// never change: IDs already issued would collide with new ones.
+const EpochUnixMs int64 = 1735689600000
 
 // Config is the idgen part of a service's config.
 type Config struct {
@@ -69,12 +75,13 @@ func newWithClock(node int64, now func() time.Time) (*Generator, error) {
 }
 
 // Next returns a new ID, greater than every ID this generator issued before.
-// It never blocks on the clock: when the sequence of a millisecond runs out,
-// or the clock went back, it moves on to the next millisecond itself, so
-// the ID clock runs ahead of the wall clock only under load above 4096 IDs
-// per millisecond or after a clock step, and catches up afterwards.
+// It never blocks on the clock: after the clock stepped back it keeps
+// counting in the last millisecond it used, and when a millisecond's
+// sequence runs out it moves on to the next one itself. So the ID clock runs
+// ahead of the wall clock only above 4096 IDs per millisecond or after a
+// step back, and the wall clock catches up afterwards.
 func (g *Generator) Next() int64 {
-	ms := g.now().Sub(Epoch).Milliseconds()
+	ms := g.now().UnixMilli() - EpochUnixMs
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {

@@ -25,6 +25,14 @@ func (c *fakeClock) set(t time.Time) {
 	c.t = t
 }
 
+var epoch = time.UnixMilli(EpochUnixMs).UTC()
+
+func TestEpochIsTheStartOf2025(t *testing.T) {
+	if want := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC); !epoch.Equal(want) {
+		t.Fatalf("epoch %v, want %v", epoch, want)
+	}
+}
+
 func decode(id int64) (ms, node, seq int64) {
 	return id >> (nodeBits + seqBits), id >> seqBits & MaxNode, id & maxSeq
 }
@@ -67,7 +75,7 @@ func TestNextIsUniqueAndIncreasingAcrossGoroutines(t *testing.T) {
 }
 
 func TestNextEncodesTimeNodeAndSequence(t *testing.T) {
-	at := Epoch.Add(123456 * time.Millisecond)
+	at := epoch.Add(123456 * time.Millisecond)
 	g, err := newWithClock(MaxNode, func() time.Time { return at })
 	if err != nil {
 		t.Fatal(err)
@@ -81,13 +89,13 @@ func TestNextEncodesTimeNodeAndSequence(t *testing.T) {
 }
 
 func TestNextStaysMonotonicWhenClockStepsBack(t *testing.T) {
-	clock := &fakeClock{t: Epoch.Add(time.Hour)}
+	clock := &fakeClock{t: epoch.Add(time.Hour)}
 	g, err := newWithClock(1, clock.now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := g.Next()
-	clock.set(Epoch.Add(time.Hour - 10*time.Second))
+	clock.set(epoch.Add(time.Hour - 10*time.Second))
 	prev := before
 	for range 10 {
 		id := g.Next()
@@ -96,14 +104,14 @@ func TestNextStaysMonotonicWhenClockStepsBack(t *testing.T) {
 		}
 		prev = id
 	}
-	clock.set(Epoch.Add(time.Hour + time.Second))
+	clock.set(epoch.Add(time.Hour + time.Second))
 	if ms, _, seq := decode(g.Next()); ms != time.Hour.Milliseconds()+1000 || seq != 0 {
 		t.Fatalf("after the clock caught up: (ms %d, seq %d), want the wall clock again with seq 0", ms, seq)
 	}
 }
 
 func TestNextMovesToNextMillisecondWhenSequenceRunsOut(t *testing.T) {
-	at := Epoch.Add(time.Minute)
+	at := epoch.Add(time.Minute)
 	g, err := newWithClock(3, func() time.Time { return at })
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +132,7 @@ func TestNextMovesToNextMillisecondWhenSequenceRunsOut(t *testing.T) {
 }
 
 func TestNodesNeverCollideInTheSameMillisecond(t *testing.T) {
-	at := Epoch.Add(time.Second)
+	at := epoch.Add(time.Second)
 	a, errA := newWithClock(1, func() time.Time { return at })
 	b, errB := newWithClock(2, func() time.Time { return at })
 	if errA != nil || errB != nil {

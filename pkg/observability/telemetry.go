@@ -39,6 +39,10 @@ type Config struct {
 	LogLevel      string `yaml:"log_level" env:"LOG_LEVEL"`
 }
 
+// quietKitex sets Kitex's process-wide log level once: its own logs are for
+// operators, so warnings and above. Tests build several apps per process.
+var quietKitex sync.Once
+
 // Telemetry holds one process's tracer provider, logger and metrics registry.
 type Telemetry struct {
 	service  string
@@ -63,8 +67,7 @@ func Setup(ctx context.Context, service string, cfg Config) (*Telemetry, error) 
 	}
 	logger := slog.New(NewContextHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))).
 		With("service", service)
-	// Kitex's own logs are for operators; keep them to warnings and above.
-	klog.SetLevel(klog.LevelWarn)
+	quietKitex.Do(func() { klog.SetLevel(klog.LevelWarn) })
 
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(service)))
 	if err != nil {
