@@ -1,0 +1,25 @@
+package service
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kitemall/platform/kitex_gen/base"
+)
+
+func TestPingReportsServiceInstanceAndCurrentTime(t *testing.T) {
+	f := newFixture(t)
+	before := time.Now().UnixMilli()
+	resp, err := NewPing(f.deps).Run(context.Background(), &base.PingRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now().UnixMilli()
+	if resp.Service != f.deps.Service || resp.Instance != f.deps.Instance {
+		t.Errorf("ping = %+v, want service %q instance %q", resp, f.deps.Service, f.deps.Instance)
+	}
+	if resp.TimeUnixMs < before || resp.TimeUnixMs > after {
+		t.Errorf("time %d not within [%d, %d]", resp.TimeUnixMs, before, after)
+	}
+}
