@@ -41,8 +41,13 @@ func (r *Inventory) Reserve(ctx context.Context, orderID int64, lines []service.
 		// to commit or roll back.
 		err := tx.Create(&reservationRow{OrderID: orderID, State: stateHeld, CreatedAt: t, UpdatedAt: t}).Error
 		if mysqlx.IsDuplicateKey(err) {
+			var prior reservationRow
+			if err := tx.Take(&prior, orderID).Error; err != nil {
+				return fmt.Errorf("read reservation of order %d: %w", orderID, err)
+			}
 			existing, err := reservedLines(tx, orderID)
-			out = service.ReserveResult{Replayed: true, Existing: existing}
+			out = service.ReserveResult{Replayed: true, Existing: existing,
+				Tombstoned: prior.State == stateReleased && len(existing) == 0}
 			return err
 		}
 		if err != nil {
@@ -102,10 +107,23 @@ func rejection(tx *gorm.DB, l service.StockLine) error {
 	return rej
 }
 
-// Release implements service.InventoryRepository.
+// Release implements service.InventoryRepository. Releasing an order that
+// never reserved leaves a tombstone (a RELEASED reservation with no items),
+// so a reserve of that order arriving late, after its creator gave up on
+// it, holds nothing.
 func (r *Inventory) Release(ctx context.Context, orderID int64) (service.StockChange, error) {
-	return r.settle(ctx, orderID, stateReleased, kindRelease,
+	out, err := r.settle(ctx, orderID, stateReleased, kindRelease,
 		"available = available + ?", func(q int64) ledgerRow { return ledgerRow{AvailableDelta: q} })
+	if err != nil || out.Applied {
+		return out, err
+	}
+	t := now()
+	if err := r.db.WithContext(ctx).Exec(
+		"INSERT IGNORE INTO stock_reservations (order_id, state, created_at, updated_at) VALUES (?, ?, ?, ?)",
+		orderID, stateReleased, t, t).Error; err != nil {
+		return service.StockChange{}, fmt.Errorf("tombstone reservation of order %d: %w", orderID, err)
+	}
+	return out, nil
 }
 
 // Confirm implements service.InventoryRepository.

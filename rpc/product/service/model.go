@@ -73,6 +73,9 @@ type ReserveResult struct {
 	// changed and Existing holds the lines reserved back then.
 	Replayed bool
 	Existing []StockLine
+	// Tombstoned is true when the order was released before it ever
+	// reserved: a late or duplicate reserve then holds nothing.
+	Tombstoned bool
 	// Changed lists the product rows written.
 	Changed []RowVersion
 }

@@ -34,6 +34,9 @@ func (s *ReserveStock) Run(ctx context.Context, req *product.ReserveStockRequest
 	if err != nil {
 		return nil, fmt.Errorf("reserve stock for order %d: %w", req.OrderId, err)
 	}
+	if res.Tombstoned {
+		return &product.ReserveStockResponse{NewlyReserved_: false}, nil
+	}
 	if res.Replayed {
 		if !sameLines(res.Existing, lines) {
 			return nil, errs.New(base.ErrorCode_IDEMPOTENCY_CONFLICT,
