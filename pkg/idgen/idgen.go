@@ -3,10 +3,11 @@
 // before it stores it and hand that name to other services first.
 //
 // An ID is a snowflake: 41 bits of milliseconds since EpochUnixMs (about
-// 69 years), 10 bits of node (one per running instance, from config) and 12
-// bits of sequence (4096 IDs per node per millisecond). The sign bit stays
-// zero, so IDs are positive and sort by creation time across nodes to the
-// millisecond.
+// 69 years), 5 bits of node (one per running instance, from config) and 7
+// bits of sequence (128 IDs per node per millisecond). The 53 bits keep every
+// ID below 2^53, so JSON clients that read numbers as doubles (JavaScript,
+// Swagger UI) see it exactly. IDs are positive and sort by creation time
+// across nodes to the millisecond.
 //
 // Uniqueness rests on two things: distinct nodes among running instances,
 // and a restarted instance's wall clock being past the last millisecond it
@@ -21,8 +22,8 @@ import (
 )
 
 const (
-	nodeBits = 10
-	seqBits  = 12
+	nodeBits = 5
+	seqBits  = 7
 
 	// MaxNode is the largest node number; every running instance that issues
 	// IDs of one kind must have its own node in 0..MaxNode.

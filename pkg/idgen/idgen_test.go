@@ -172,3 +172,14 @@ func TestNodeRange(t *testing.T) {
 		})
 	}
 }
+
+// Proves IDs stay exact in JSON clients that parse numbers as doubles: the
+// largest ID the layout can issue (last millisecond, last node, last
+// sequence) is below 2^53.
+func TestLargestIDFitsInADouble(t *testing.T) {
+	const timeBits = 41
+	largest := int64(1)<<(timeBits+nodeBits+seqBits) - 1
+	if largest >= 1<<53 || float64(largest) != float64(largest-1)+1 {
+		t.Fatalf("largest id %d is not exact as a float64", largest)
+	}
+}

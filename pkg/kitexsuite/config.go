@@ -30,12 +30,21 @@ type RegistryConfig struct {
 	// service name ("product" becomes "product.<ns>"), so several copies of
 	// the platform (a test run beside `make run`) share one etcd unseen.
 	Namespace string `yaml:"namespace" env:"SERVICE_NAMESPACE"`
+	// DeregisterWait is how long a stopping server keeps serving after it
+	// left etcd, so callers drop it (their resolvers refresh every
+	// refresh_interval) before its listener closes: Kitex closes the
+	// listener right after deregistering. 0 stops at once (tests, make run);
+	// the Kubernetes manifests set it above the callers' refresh interval.
+	DeregisterWait time.Duration `yaml:"deregister_wait" env:"DEREGISTER_WAIT"`
 }
 
 // Validate checks the registry config.
 func (c RegistryConfig) Validate() error {
 	if len(c.Endpoints) == 0 {
 		return errors.New("registry.endpoints: at least one etcd endpoint is required")
+	}
+	if c.DeregisterWait < 0 {
+		return errors.New("registry.deregister_wait: must not be negative")
 	}
 	return nil
 }

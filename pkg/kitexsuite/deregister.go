@@ -2,6 +2,7 @@ package kitexsuite
 
 import (
 	"sync"
+	"time"
 
 	"github.com/cloudwego/kitex/pkg/registry"
 )
@@ -13,6 +14,9 @@ import (
 // short test) panicked in Stop.
 type deregisterGuard struct {
 	registry.Registry
+	// wait keeps a deregistered server serving; see
+	// RegistryConfig.DeregisterWait.
+	wait       time.Duration
 	mu         sync.Mutex
 	registered bool
 }
@@ -34,5 +38,11 @@ func (g *deregisterGuard) Deregister(info *registry.Info) error {
 		return nil
 	}
 	g.registered = false
-	return g.Registry.Deregister(info)
+	if err := g.Registry.Deregister(info); err != nil {
+		return err
+	}
+	// Kitex closes the listener as soon as this returns; until then the
+	// server still answers callers that resolved it before it left etcd.
+	time.Sleep(g.wait)
+	return nil
 }

@@ -1,10 +1,15 @@
 package kitexsuite_test
 
 import (
+	"context"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/cloudwego/kitex/client"
+
+	"github.com/kitemall/platform/kitex_gen/base"
+	"github.com/kitemall/platform/kitex_gen/user/userservice"
 	"github.com/kitemall/platform/pkg/kitexsuite"
 	"github.com/kitemall/platform/pkg/testenv"
 )
@@ -32,4 +37,42 @@ func TestStopBeforeRegistrationIsClean(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond) // past the registration delay
 	testenv.WaitInstances(t, reg.Endpoints, kitexsuite.Namespaced("user", reg.Namespace), 0)
+}
+
+func TestStopLeavesEtcdBeforeItStopsServing(t *testing.T) {
+	transport := testenv.Transport()
+	const wait = 2 * time.Second
+	reg := kitexsuite.RegistryConfig{Endpoints: testenv.EtcdEndpoints(t), Namespace: "drain" + testenv.Unique(), DeregisterWait: wait}
+	h, svr := startServer(t, reg, "user", transport)
+	name := kitexsuite.Namespaced("user", reg.Namespace)
+	testenv.WaitInstances(t, reg.Endpoints, name, 1)
+
+	start := time.Now()
+	stopped := make(chan error, 1)
+	go func() { stopped <- svr.Stop() }()
+	testenv.WaitInstances(t, reg.Endpoints, name, 0)
+
+	// Out of etcd, the server still takes new connections and calls, so a
+	// caller that resolved it a moment ago loses nothing.
+	cfg := kitexsuite.DefaultClientConfig("user", "Ping")
+	cfg.Transport = transport
+	direct, err := userservice.NewClient("user", client.WithSuite(kitexsuite.NewClientSuite("test", cfg, nil, nil)), client.WithHostPorts(h.addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if resp, err := direct.Ping(ctx, &base.PingRequest{}); err != nil || resp.Instance != h.addr {
+		t.Fatalf("ping after leaving etcd = %+v, %v; want an answer from %s", resp, err, h.addr)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if elapsed := time.Since(start); elapsed < wait {
+		t.Fatalf("stop returned after %v, before the %v deregister wait", elapsed, wait)
+	}
+	if conn, err := net.DialTimeout("tcp", h.addr, 200*time.Millisecond); err == nil {
+		conn.Close()
+		t.Fatalf("%s still accepts connections after Stop", h.addr)
+	}
 }

@@ -64,6 +64,17 @@ func QuietClientLogs() {
 	rlog.SetLogLevel(level)
 }
 
+// Namespaced returns name in namespace ns ("order_created" becomes
+// "order_created_<ns>"), so several copies of the platform (a test run
+// beside `make run`) share one broker without sharing topics or consumer
+// groups. RocketMQ names allow [A-Za-z0-9_%|-] only: no dots.
+func Namespaced(name, ns string) string {
+	if ns == "" {
+		return name
+	}
+	return name + "_" + ns
+}
+
 // instanceName is unique per producer or consumer in a process: the client
 // shares one connection object per instance name and binds check-backs to
 // its first creator.

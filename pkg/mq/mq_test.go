@@ -31,8 +31,13 @@ func TestHalfMessageSettledByCheckBack(t *testing.T) {
 
 	var committed sync.Map // key -> true once the "local transaction" is durable
 	var checks atomic.Int32
-	p, err := mq.NewTxProducer(cfg, group+"_p", func(ctx context.Context, key string) (bool, error) {
+	var badSentAt atomic.Value // the first implausible sentAt a check-back reported
+	start := time.Now()
+	p, err := mq.NewTxProducer(cfg, group+"_p", func(ctx context.Context, key string, sentAt time.Time) (bool, error) {
 		checks.Add(1)
+		if sentAt.Before(start.Add(-time.Second)) || sentAt.After(time.Now()) {
+			badSentAt.CompareAndSwap(nil, sentAt)
+		}
 		_, ok := committed.Load(key)
 		return ok, nil
 	})
@@ -67,7 +72,6 @@ func TestHalfMessageSettledByCheckBack(t *testing.T) {
 		}
 		t.Fatalf("send %s: %v", key, err)
 	}
-	start := time.Now()
 	sendWithRetry("commit-me")
 	sendWithRetry("roll-me-back")
 	committed.Store("commit-me", true) // the local transaction became durable after the send returned
@@ -83,6 +87,9 @@ func TestHalfMessageSettledByCheckBack(t *testing.T) {
 	}
 	if checks.Load() == 0 {
 		t.Fatal("the message arrived without a check-back; the local transaction said unknown")
+	}
+	if v := badSentAt.Load(); v != nil {
+		t.Fatalf("a check-back reported the half message sent at %v, the test started at %v", v, start)
 	}
 	select {
 	case m := <-got:

@@ -7,17 +7,25 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	rocketmq "github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // CheckFunc answers the broker's check-back for a half message from durable
 // state, looked up by the message key (never by transaction ID): commit when
 // the business row exists, rollback when it is known to be absent for good,
-// or ErrUnknown to be asked again later.
-type CheckFunc func(ctx context.Context, key string) (commit bool, err error)
+// or an error to be asked again later. sentAt is when the producer sent the
+// half message (its born timestamp): a row still absent long after it
+// means the local transaction is over and never committed.
+type CheckFunc func(ctx context.Context, key string, sentAt time.Time) (commit bool, err error)
+
+// checkTimeout bounds one check-back. The client answers check-backs one at
+// a time, so a slow one delays all the others.
+const checkTimeout = 5 * time.Second
 
 // LocalTx is the local transaction run after the half message is stored:
 // nil commits the message, ErrUnknown leaves it to the check-back, any
@@ -64,21 +72,21 @@ func NewTxProducer(cfg Config, group string, check CheckFunc) (*TxProducer, erro
 
 // Send stores a half message, runs local, and commits or rolls the message
 // back by its outcome. It returns local's error; when the half message
-// cannot be stored, local does not run and the send error is returned.
-func (tp *TxProducer) Send(ctx context.Context, topic, key string, body []byte, props map[string]string, local LocalTx) error {
+// cannot be stored, local does not run and the send error is returned. The
+// trace context of ctx travels in the message's properties. A
+// transactional message cannot be delayed: send a separate plain message
+// with WithDelayTimestamp once this one has committed.
+func (tp *TxProducer) Send(ctx context.Context, topic, key string, body []byte, props map[string]string, local LocalTx) (err error) {
 	id := strconv.FormatUint(tp.nextID.Add(1), 10)
+	msg := newMessage(topic, key, body)
+	ctx, span := startSend(ctx, msg, key)
+	defer func() { endSpan(span, err) }()
+	withProperties(msg, props)
+	msg.WithProperty(localIDProperty, id)
+
 	pt := &pendingTx{ctx: ctx, local: local}
 	tp.pending.Store(id, pt)
 	defer tp.pending.Delete(id)
-
-	msg := primitive.NewMessage(topic, body)
-	// WithProperties would replace the whole map (keys included), so set
-	// each property on its own.
-	for k, v := range props {
-		msg.WithProperty(k, v)
-	}
-	msg.WithKeys([]string{key})
-	msg.WithProperty(localIDProperty, id)
 	res, err := tp.p.SendMessageInTransaction(ctx, msg)
 	if err != nil {
 		return fmt.Errorf("send half message %s/%s: %w", topic, key, err)
@@ -87,6 +95,23 @@ func (tp *TxProducer) Send(ctx context.Context, topic, key string, body []byte, 
 		return fmt.Errorf("send half message %s/%s: broker status %d", topic, key, res.Status)
 	}
 	return pt.err
+}
+
+// newMessage builds a message with its key; its properties are set by
+// withProperties once the trace context is in.
+func newMessage(topic, key string, body []byte) *primitive.Message {
+	msg := primitive.NewMessage(topic, body)
+	msg.WithKeys([]string{key})
+	return msg
+}
+
+// withProperties sets props on msg, over the injected trace context: a
+// caller that names a property knows better. WithProperties would replace
+// the whole map (the keys included), so each is set on its own.
+func withProperties(msg *primitive.Message, props map[string]string) {
+	for k, v := range props {
+		msg.WithProperty(k, v)
+	}
 }
 
 // Shutdown stops the producer; call it after the service has drained.
@@ -115,7 +140,12 @@ func (l listener) ExecuteLocalTransaction(msg *primitive.Message) primitive.Loca
 }
 
 func (l listener) CheckLocalTransaction(msg *primitive.MessageExt) primitive.LocalTransactionState {
-	commit, err := l.tp.check(context.Background(), msg.GetKeys())
+	key := msg.GetKeys()
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	ctx, span := startReceive(ctx, msg.Topic+" check", msg.GetProperties(), trace.SpanKindInternal, messageAttrs(msg.Topic, key)...)
+	commit, err := l.tp.check(ctx, key, time.UnixMilli(msg.BornTimestamp))
+	endSpan(span, err)
 	switch {
 	case err != nil:
 		return primitive.UnkonwnState

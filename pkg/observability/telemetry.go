@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,8 +32,10 @@ import (
 
 // Config is the observability part of a process's config.
 type Config struct {
-	// OTLPEndpoint (host:port of an OTLP/gRPC collector) turns on span
-	// export; without it spans are still created so logs carry trace IDs.
+	// OTLPEndpoint (an OTLP/gRPC collector as a URL, http://collector:4317,
+	// the form the OpenTelemetry SDK itself expects in this variable; a bare
+	// host:port is accepted too) turns on span export; without it spans are
+	// still created so logs carry trace IDs.
 	OTLPEndpoint string `yaml:"otlp_endpoint" env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
 	// MetricsListen is where /metrics is served; empty disables the server.
 	MetricsListen string `yaml:"metrics_listen" env:"METRICS_ADDR"`
@@ -75,7 +78,11 @@ func Setup(ctx context.Context, service string, cfg Config) (*Telemetry, error) 
 	}
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))}
 	if cfg.OTLPEndpoint != "" {
-		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(cfg.OTLPEndpoint), otlptracegrpc.WithInsecure())
+		endpoint := otlptracegrpc.WithEndpoint(cfg.OTLPEndpoint)
+		if strings.Contains(cfg.OTLPEndpoint, "://") {
+			endpoint = otlptracegrpc.WithEndpointURL(cfg.OTLPEndpoint)
+		}
+		exp, err := otlptracegrpc.New(ctx, endpoint, otlptracegrpc.WithInsecure())
 		if err != nil {
 			return nil, fmt.Errorf("create otlp exporter for %s: %w", cfg.OTLPEndpoint, err)
 		}
