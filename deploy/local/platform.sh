@@ -50,17 +50,17 @@ cmd_up() {
   for s in "${SERVICES[@]}"; do
     start "$s" "$REPO/rpc/$s/conf/$s.yaml"
     wait_for "$s" port_open "127.0.0.1:${PORTS[$s]}"
-    log "$s        up   127.0.0.1:${PORTS[$s]}   log $RUN_DIR/$s.log"
+    log "$(printf '%-8s up   127.0.0.1:%-6s log %s' "$s" "${PORTS[$s]}" "$RUN_DIR/$s.log")"
   done
   start gateway "$REPO/gateway/conf/gateway.yaml"
-  wait_for gateway curl -fsS -o /dev/null --max-time 1 "http://$GATEWAY/readyz"
-  log "gateway     up   http://$GATEWAY   log $RUN_DIR/gateway.log"
+  wait_for gateway curl -fs -o /dev/null --max-time 1 "http://$GATEWAY/readyz"
+  log "$(printf '%-8s up   http://%s   log %s' gateway "$GATEWAY" "$RUN_DIR/gateway.log")"
   "$BIN/seed" -config "$REPO/gateway/conf/gateway.yaml" >>"$RUN_DIR/seed.log" 2>&1 || { tail -20 "$RUN_DIR/seed.log" >&2; die "seeding the demo catalog failed"; }
   cat <<MSG
 
 The platform is up. The REST API is at http://$GATEWAY/api/v1 (docs: http://$GATEWAY/docs).
-Try:
-  curl -s http://$GATEWAY/api/v1/products?page_size=3
+Try (the README has the whole session):
+  curl -s 'http://$GATEWAY/api/v1/products?page_size=3'
   curl -s -XPOST http://$GATEWAY/api/v1/users/register -d '{"username":"alice","password":"correct-horse"}'
   TOKEN=\$(curl -s -XPOST http://$GATEWAY/api/v1/users/login -d '{"username":"alice","password":"correct-horse"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
   curl -s -XPOST http://$GATEWAY/api/v1/orders -H "Authorization: Bearer \$TOKEN" -H 'Idempotency-Key: first-order' \\
