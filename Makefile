@@ -73,7 +73,7 @@ test-go:
 	@echo "== tests: kitex_gen pkg gateway benchmarks (mux)"
 	cd pkg && $(GO) test -count=1 ./...
 	cd gateway && $(GO) test -count=1 ./...
-	cd benchmarks && $(GO) test -count=1 ./...
+	cd benchmarks && $(GO) test -count=1 -bench=. -benchtime=1x ./...
 	@echo "== tests: rpc services, connection model mux"
 	cd rpc && KITEX_TRANSPORT=mux $(GO) test -count=1 ./...
 	@echo "== tests: connection model pool"
@@ -95,3 +95,11 @@ clean:
 	-bash $(PLATFORM) down
 	-bash $(STACK) down --purge
 	rm -rf $(BIN) .run benchmarks/results/*.tmp
+
+# The benchmark suite (about 5 minutes): results into benchmarks/results,
+# compared with benchmarks/baseline; fails on a significant regression.
+bench:
+	./benchmarks/bench.sh
+
+bench-baseline:
+	./benchmarks/bench.sh --baseline
