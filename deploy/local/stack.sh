@@ -29,7 +29,9 @@ ALL_COMPONENTS=(etcd mariadb redis namesrv broker)
 
 ROCKETMQ_VERSION=5.3.3
 RMQ_DIR=$STACK_DIR/rocketmq
-RMQ_LIB=$RMQ_DIR/lib
+# The jars are a cache, not state: STACK_RMQ_LIB lets a second stack (the fault tests' private
+# broker) reuse the main stack's lib dir instead of running Maven again.
+RMQ_LIB=${STACK_RMQ_LIB:-$RMQ_DIR/lib}
 RMQ_USER_HOME=$STACK_DIR/rocketmq-home   # java user.home: RocketMQ puts its logs/kv config under it
 # Broker store on tmpfs (see broker.conf.tmpl); one dir per run dir so two checkouts don't collide.
 RMQ_STORE=/dev/shm/platform-rocketmq-$(printf %s "$STACK_DIR" | sha1sum | cut -c1-10)
@@ -501,6 +503,7 @@ usage: $0 <command> [component...]     components: ${ALL_COMPONENTS[*]} (default
   topic <name> [n]   create/update a RocketMQ topic with n queues (default 4)
   mqadmin <args...>  run mqadmin against the local name server
 Run dir: $STACK_DIR (override with STACK_DIR). Ports: STACK_{ETCD,ETCD_PEER,MYSQL,REDIS,NAMESRV,BROKER}_PORT.
+RocketMQ jars: $RMQ_LIB (override with STACK_RMQ_LIB to share another stack's).
 EOF
 }
 

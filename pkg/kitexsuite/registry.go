@@ -16,7 +16,7 @@ func NewRegistry(cfg RegistryConfig) (registry.Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd registry at %v: %w", cfg.Endpoints, err)
 	}
-	var r registry.Registry = &deregisterGuard{Registry: etcdReg, wait: 0}
+	var r registry.Registry = &deregisterGuard{Registry: etcdReg, wait: cfg.DeregisterWait}
 	if cfg.Namespace == "" {
 		return r, nil
 	}
