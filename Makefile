@@ -81,23 +81,24 @@ stack-down:
 # The README's test command: everything CI checks, on a fresh machine too.
 test: gen-check lint stack-up promtool test-go
 
-# Every module's tests; the Kitex ones run once per connection model.
+# Every module's tests; the Kitex ones run once per connection model. Every
+# suite runs even when an earlier one fails, and the summary names the
+# failures, so one CI run shows everything that is broken.
 test-go:
-	@echo "== tests: kitex_gen pkg gateway benchmarks (mux)"
-	cd pkg && $(GO) test -count=1 ./...
-	cd gateway && $(GO) test -count=1 ./...
-	cd benchmarks && $(GO) test -count=1 -bench=. -benchtime=1x ./...
-	cd deploy/docker/probe && GOWORK=off $(GO) test -count=1 ./...
-	cd deploy/manifesttest && GOWORK=off KITEX_TRANSPORT=mux $(GO) test -count=1 ./...
-	@echo "== tests: rpc services, connection model mux"
-	cd rpc && KITEX_TRANSPORT=mux $(GO) test -count=1 ./...
-	@echo "== tests: connection model pool"
-	cd pkg && KITEX_TRANSPORT=pool $(GO) test -count=1 ./kitexsuite/...
-	@# The fault-injection suite kills processes and restarts a broker; it
-	@# proves the flows, not the transport, so it runs once (above).
-	cd rpc && KITEX_TRANSPORT=pool $(GO) test -count=1 $$($(GO) list ./... | grep -v /faulttest)
-	cd gateway && KITEX_TRANSPORT=pool $(GO) test -count=1 ./e2e/...
-	cd deploy/manifesttest && GOWORK=off KITEX_TRANSPORT=pool $(GO) test -count=1 -run TestDashboardAndAlertsUseOnlyExportedMetrics ./...
+	@failed=""; \
+	suite() { name=$$1; shift; echo "== $$name"; if ! "$$@"; then failed="$$failed\n  $$name"; fi; }; \
+	suite "pkg (mux)" sh -c 'cd pkg && KITEX_TRANSPORT=mux $(GO) test -count=1 ./...'; \
+	suite "rpc (mux)" sh -c 'cd rpc && KITEX_TRANSPORT=mux $(GO) test -count=1 ./...'; \
+	suite "gateway (mux)" sh -c 'cd gateway && KITEX_TRANSPORT=mux $(GO) test -count=1 ./...'; \
+	suite "benchmarks (each benchmark once)" sh -c 'cd benchmarks && $(GO) test -count=1 -bench=. -benchtime=1x ./...'; \
+	suite "deploy probe" sh -c 'cd deploy/docker/probe && GOWORK=off $(GO) test -count=1 ./...'; \
+	suite "deploy manifests (mux)" sh -c 'cd deploy/manifesttest && GOWORK=off KITEX_TRANSPORT=mux $(GO) test -count=1 ./...'; \
+	suite "pkg/kitexsuite (pool)" sh -c 'cd pkg && KITEX_TRANSPORT=pool $(GO) test -count=1 ./kitexsuite/...'; \
+	suite "rpc without the fault suite (pool)" sh -c 'cd rpc && KITEX_TRANSPORT=pool $(GO) test -count=1 $$($(GO) list ./... | grep -v /faulttest)'; \
+	suite "gateway e2e (pool)" sh -c 'cd gateway && KITEX_TRANSPORT=pool $(GO) test -count=1 ./e2e/...'; \
+	suite "deploy metrics scrape (pool)" sh -c 'cd deploy/manifesttest && GOWORK=off KITEX_TRANSPORT=pool $(GO) test -count=1 -run TestDashboardAndAlertsUseOnlyExportedMetrics ./...'; \
+	if [ -n "$$failed" ]; then printf "FAILED suites:$$failed\n"; exit 1; fi; \
+	echo "== all test suites passed"
 
 run: stack-up build
 	bash $(PLATFORM) up
