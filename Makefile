@@ -124,6 +124,12 @@ bench:
 bench-baseline:
 	./benchmarks/bench.sh --baseline
 
+# Checks the order/payment/stock invariants against the databases of a
+# running stack (make run); exit 1 names every violation.
+verify-consistency:
+	@mkdir -p $(BIN)
+	cd rpc && $(GO) build -o $(BIN)/verify-consistency ./cmd/verify-consistency && $(BIN)/verify-consistency
+
 # Container images, where a Docker engine runs (none does on the dev
 # machines this repo is built on; see deploy/README.md#images).
 images:

@@ -83,7 +83,8 @@ port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 # Is anything listening on the port (any address)?
 port_listening() { [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
 
-port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+# Empty when unknown; never fails, or `owner=$(port_owner ...)` would end the script silently.
+port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true; }
 
 # A port we need is taken. If the owner is the distro's own instance (apt on a systemd machine
 # starts etcd/redis/mariadb), stop that service; anything else (e.g. another checkout's stack)
@@ -129,9 +130,13 @@ spawn() {
 # Polls "$2..." until it succeeds; on timeout or early death kills the process and shows its log.
 wait_ready() {
   local comp=$1; shift
-  local deadline=$((SECONDS + TIMEOUT))
+  local deadline=$((SECONDS + TIMEOUT)) pid
+  pid=$(<"$(pidfile "$comp")")
   until "$@" >/dev/null 2>&1; do
-    if ! running_pid "$comp" >/dev/null; then
+    # Liveness by pid, not by running_pid's command-line check: while the
+    # process execs (setsid, nohup, env, java) its cmdline can read empty.
+    # The pid was recorded a moment ago, so it cannot have been recycled.
+    if [[ ! -e /proc/$pid || $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]]; then
       fail_start "$comp" "process exited during startup"
     fi
     ((SECONDS < deadline)) || fail_start "$comp" "not ready after ${TIMEOUT}s"
@@ -164,8 +169,11 @@ stop_component() {
   kill "-$sig" "$pid" 2>/dev/null || true
   for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
     [[ -e /proc/$pid ]] || break
-    # A zombie (our own child in this shell) counts as gone.
-    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]] && break
+    # A zombie (our own child in this shell) counts as gone once its other
+    # threads have exited too: until then they hold its sockets (the JVM's
+    # ports stay bound for a moment after SIGKILL).
+    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]] &&
+      (($(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) <= 1)) && break
     sleep 0.1
   done
   if [[ -e /proc/$pid ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then

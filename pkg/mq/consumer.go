@@ -51,6 +51,14 @@ type ConsumerConfig struct {
 	RetryDelayLevel int `yaml:"retry_delay_level" env:"MQ_RETRY_DELAY_LEVEL"`
 }
 
+// RetryTopic is where the broker keeps group's messages waiting for a
+// redelivery.
+func RetryTopic(group string) string { return "%RETRY%" + group }
+
+// DeadLetterTopic is where the broker moves group's messages that failed
+// their last allowed delivery.
+func DeadLetterTopic(group string) string { return "%DLQ%" + group }
+
 // maxDelayLevel is the last of the broker's 18 delay levels.
 const maxDelayLevel = 18
 
@@ -88,9 +96,19 @@ func (o ConsumerOptions) WithConfig(cfg ConsumerConfig) ConsumerOptions {
 	return o
 }
 
-// NewConsumer subscribes group to topic with h and starts it.
+// NewConsumer subscribes group to topic with h and starts it. It creates the
+// group's retry and dead-letter topics first: the broker would create them
+// with the first failure, but a consumer learns a new topic's route only
+// at its next name-server poll (30 s), which would delay the first retry
+// of every new group by that long.
 func NewConsumer(cfg Config, group, topic string, opts ConsumerOptions, h Handler) (*Consumer, error) {
 	QuietClientLogs()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*cfg.SendTimeout)
+	err := CreateTopics(ctx, cfg, RetryTopic(group), DeadLetterTopic(group))
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("create the retry topics of consumer %s: %w", group, err)
+	}
 	from := consumer.ConsumeFromLastOffset
 	if opts.FromFirstOffset {
 		from = consumer.ConsumeFromFirstOffset
@@ -167,7 +185,7 @@ func (d delivery) handle(ctx context.Context, m *primitive.MessageExt) error {
 		fields := []any{"group", d.group, "topic", m.Topic, "key", key, "msg_id", m.MsgId, "reconsumes", m.ReconsumeTimes, "err", err}
 		if dead {
 			d.opts.Logger.ErrorContext(ctx, "message failed its last delivery and goes to the dead-letter queue",
-				append(fields, "dlq_topic", "%DLQ%"+d.group)...)
+				append(fields, "dlq_topic", DeadLetterTopic(d.group))...)
 		} else {
 			d.opts.Logger.WarnContext(ctx, "message failed and will be redelivered", fields...)
 		}

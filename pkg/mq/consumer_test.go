@@ -67,28 +67,16 @@ type delivered struct {
 
 func consume(t *testing.T, cfg mq.Config, group, topic string, opts mq.ConsumerOptions, fail error) <-chan delivered {
 	t.Helper()
-	got, err := startConsumer(t, cfg, group, topic, opts, fail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
-
-func tryConsume(cfg mq.Config, group, topic string, t *testing.T) (<-chan delivered, error) {
-	return startConsumer(t, cfg, group, topic, mq.ConsumerOptions{FromFirstOffset: true}, nil)
-}
-
-func startConsumer(t *testing.T, cfg mq.Config, group, topic string, opts mq.ConsumerOptions, fail error) (<-chan delivered, error) {
 	got := make(chan delivered, 16)
 	c, err := mq.NewConsumer(cfg, group, topic, opts, func(ctx context.Context, m mq.Message) error {
 		got <- delivered{m: m, at: time.Now(), traced: trace.SpanContextFromContext(ctx)}
 		return fail
 	})
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Shutdown() })
-	return got, nil
+	return got
 }
 
 func receive(t *testing.T, ctx context.Context, got <-chan delivered) delivered {
@@ -223,17 +211,7 @@ func TestFailingMessageIsRetriedWithBackoffThenDeadLettered(t *testing.T) {
 	if out := logs.String(); strings.Count(out, `"level":"ERROR"`) != 1 || strings.Count(out, `"level":"WARN"`) != 2 || !strings.Contains(out, "%DLQ%"+group) {
 		t.Fatalf("logs = %s\nwant two warnings and one error naming %%DLQ%%%s", out, group)
 	}
-	// The broker creates the DLQ topic with the first dead letter; the name
-	// server learns its route at the broker's next registration (10 s).
-	var dlq <-chan delivered
-	for dlq == nil {
-		if dlq, err = tryConsume(cfg, topic+"_dlq", "%DLQ%"+group, t); err != nil {
-			if ctx.Err() != nil {
-				t.Fatalf("subscribe to the dead-letter queue: %v", err)
-			}
-			time.Sleep(time.Second)
-		}
-	}
+	dlq := consume(t, cfg, topic+"_dlq", mq.DeadLetterTopic(group), mq.ConsumerOptions{FromFirstOffset: true}, nil)
 	if d := receive(t, ctx, dlq); d.m.Key != "bad" || string(d.m.Body) != "poison" {
 		t.Fatalf("dead-letter queue holds %q %q, want the poison message", d.m.Key, d.m.Body)
 	}

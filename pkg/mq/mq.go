@@ -1,10 +1,13 @@
-// Package mq wraps the Apache RocketMQ Go client for the platform's two
-// needs: transactional half messages whose local transaction is a Go func
-// (with the broker's check-back answered from durable state), and push
-// consumers. It hides the client's quirks listed in
-// ../shared/notes/rocketmq-local.md: one transaction producer per group per
-// process, each with its own instance name, kept alive while check-backs may
-// come.
+// Package mq wraps the Apache RocketMQ Go client for the platform's needs:
+// transactional half messages whose local transaction is a Go func (with the
+// broker's check-back answered from durable state, TxProducer), plain and
+// timer messages (Producer, WithDelayTimestamp), and push consumers with a
+// retry backoff, a dead-letter queue that is logged and counted (Metrics),
+// and the sender's trace continued in the consumer. It hides the client's
+// quirks listed in ../shared/notes/rocketmq-local.md: one transaction
+// producer per group per process, each with its own instance name,
+// registered with the broker as soon as it starts and kept alive while
+// check-backs may come.
 package mq
 
 import (
@@ -83,7 +86,10 @@ func instanceName(group string) string {
 }
 
 // CreateTopics creates the topics on the configured broker; creating an
-// existing topic is a no-op, so services call it at every start.
+// existing topic is a no-op, so services call it at every start. It returns
+// once the name server has each topic's route: the broker registers a new
+// topic there a moment after creating it, and a consumer started before
+// that fails with "route info not found".
 func CreateTopics(ctx context.Context, cfg Config, topics ...string) error {
 	QuietClientLogs()
 	a, err := admin.NewAdmin(admin.WithResolver(primitive.NewPassthroughResolver(cfg.NameServers)))
@@ -94,6 +100,20 @@ func CreateTopics(ctx context.Context, cfg Config, topics ...string) error {
 	for _, t := range topics {
 		if err := a.CreateTopic(ctx, admin.WithTopicCreate(t), admin.WithBrokerAddrCreate(cfg.BrokerAddr)); err != nil {
 			return fmt.Errorf("create topic %s on %s: %w", t, cfg.BrokerAddr, err)
+		}
+	}
+	for _, t := range topics {
+		for {
+			// An unknown route is not cached, so each call asks again.
+			mqs, err := a.FetchPublishMessageQueues(ctx, t)
+			if err == nil && len(mqs) > 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("topic %s created on %s but its route never reached the name server: %w", t, cfg.BrokerAddr, ctx.Err())
+			case <-time.After(300 * time.Millisecond):
+			}
 		}
 	}
 	return nil

@@ -33,7 +33,7 @@ func TestHalfMessageSettledByCheckBack(t *testing.T) {
 	var checks atomic.Int32
 	var badSentAt atomic.Value // the first implausible sentAt a check-back reported
 	start := time.Now()
-	p, err := mq.NewTxProducer(cfg, group+"_p", func(ctx context.Context, key string, sentAt time.Time) (bool, error) {
+	p, err := mq.NewTxProducer(cfg, group+"_p", topic, func(ctx context.Context, key string, sentAt time.Time) (bool, error) {
 		checks.Add(1)
 		if sentAt.Before(start.Add(-time.Second)) || sentAt.After(time.Now()) {
 			badSentAt.CompareAndSwap(nil, sentAt)
@@ -95,5 +95,63 @@ func TestHalfMessageSettledByCheckBack(t *testing.T) {
 	case m := <-got:
 		t.Fatalf("a rolled-back or duplicate message was delivered: %+v", m)
 	case <-time.After(5 * time.Second):
+	}
+}
+
+// Proves a restarted producer answers the check-backs of the half messages
+// its dead predecessor left open within seconds: the broker asks only the
+// producers it knows, and without the warm-up the new producer would not be
+// known until its heartbeat 30 s after start, after a broker that checks
+// every second has given the messages up.
+func TestRestartedProducerSettlesItsPredecessorsHalfMessages(t *testing.T) {
+	cfg := mq.DefaultConfig()
+	cfg.NameServers = []string{testenv.RocketMQNameServer(t)}
+	run := testenv.Unique()
+	topic, group := "restart_tx_"+run, "restart_tx_"+run
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := mq.CreateTopics(ctx, cfg, topic); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan mq.Message, 4)
+	c, err := mq.NewConsumer(cfg, group+"_c", topic, mq.ConsumerOptions{FromFirstOffset: true}, func(ctx context.Context, m mq.Message) error {
+		got <- m
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+
+	committed := func(context.Context, string, time.Time) (bool, error) { return true, nil }
+	dead, err := mq.NewTxProducer(cfg, group+"_p", topic, committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The local transaction commits, and the process dies before it can
+	// tell the broker: the outcome is left to a check-back.
+	if err := dead.Send(ctx, topic, "k", []byte("committed"), nil, func(context.Context) error { return mq.ErrUnknown }); !errors.Is(err, mq.ErrUnknown) {
+		t.Fatalf("send: %v", err)
+	}
+	if err := dead.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	restarted, err := mq.NewTxProducer(cfg, group+"_p", topic, committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restarted.Shutdown()
+	select {
+	case m := <-got:
+		t.Logf("the restarted producer's check-back committed the message %v after its start", time.Since(start).Round(time.Millisecond))
+		if m.Key != "k" || string(m.Body) != "committed" {
+			t.Fatalf("received %+v", m)
+		}
+		if took := time.Since(start); took > 15*time.Second {
+			t.Fatalf("delivered %v after the restart, want within the broker's first checks", took)
+		}
+	case <-ctx.Done():
+		t.Fatal("the half message of the dead producer was never settled")
 	}
 }

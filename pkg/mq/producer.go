@@ -48,10 +48,46 @@ type pendingTx struct {
 
 const localIDProperty = "PLATFORM_LOCAL_TX"
 
-// NewTxProducer creates and starts the group's transaction producer. Create
-// one per group per process and keep it running while check-backs may come.
-func NewTxProducer(cfg Config, group string, check CheckFunc) (*TxProducer, error) {
+// NewTxProducer creates and starts the group's transaction producer, whose
+// messages go to topic. Create one per group per process and keep it
+// running while check-backs may come.
+//
+// A check-back reaches only a producer the broker knows, and the broker
+// gives a half message up (rolls it back) after transactionCheckMax
+// unanswered checks. The client registers with a heartbeat one second
+// after it starts, to the brokers whose routes it has by then, and next 30
+// seconds later; a producer that has sent nothing yet has no routes, so a
+// restarted process would stay unknown for 30 s, long enough for a broker
+// that checks every second to give up the half messages of the process
+// that died. So NewTxProducer sends a warm-up half message to topic, rolled
+// back at once and never delivered, which fetches the route before the
+// first heartbeat; if that took too long, it starts over with a new client.
+func NewTxProducer(cfg Config, group, topic string, check CheckFunc) (*TxProducer, error) {
 	QuietClientLogs()
+	var err error
+	for i := range warmUpAttempts {
+		if i > 0 {
+			// A topic created a moment ago may not have its route yet.
+			time.Sleep(500 * time.Millisecond)
+		}
+		var tp *TxProducer
+		if tp, err = startTxProducer(cfg, group, topic, check); err == nil {
+			return tp, nil
+		}
+	}
+	return nil, err
+}
+
+// warmUpAttempts bounds the producers NewTxProducer starts; warmUpWithin
+// is how soon after its start a producer's warm-up must be done to be sure
+// it came before the client's first heartbeat, one second after the start.
+const (
+	warmUpAttempts = 5
+	warmUpWithin   = 800 * time.Millisecond
+	warmUpID       = "warm-up"
+)
+
+func startTxProducer(cfg Config, group, topic string, check CheckFunc) (*TxProducer, error) {
 	tp := &TxProducer{check: check}
 	p, err := rocketmq.NewTransactionProducer(listener{tp},
 		producer.WithNameServer(cfg.NameServers),
@@ -63,11 +99,26 @@ func NewTxProducer(cfg Config, group string, check CheckFunc) (*TxProducer, erro
 	if err != nil {
 		return nil, fmt.Errorf("create transaction producer %s: %w", group, err)
 	}
+	start := time.Now()
 	if err := p.Start(); err != nil {
 		return nil, fmt.Errorf("start transaction producer %s: %w", group, err)
 	}
 	tp.p = p
-	return tp, nil
+	msg := newMessage(topic, warmUpID, []byte(warmUpID))
+	msg.WithProperty(localIDProperty, warmUpID)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.SendTimeout)
+	defer cancel()
+	_, err = p.SendMessageInTransaction(ctx, msg)
+	switch took := time.Since(start); {
+	case err != nil:
+		err = fmt.Errorf("transaction producer %s: warm-up message to %s: %w", group, topic, err)
+	case took > warmUpWithin:
+		err = fmt.Errorf("transaction producer %s: warm-up message to %s took %v, maybe after the first heartbeat", group, topic, took)
+	default:
+		return tp, nil
+	}
+	_ = p.Shutdown()
+	return nil, err
 }
 
 // Send stores a half message, runs local, and commits or rolls the message
@@ -122,6 +173,9 @@ func (tp *TxProducer) Shutdown() error {
 type listener struct{ tp *TxProducer }
 
 func (l listener) ExecuteLocalTransaction(msg *primitive.Message) primitive.LocalTransactionState {
+	if msg.GetProperty(localIDProperty) == warmUpID {
+		return primitive.RollbackMessageState
+	}
 	v, ok := l.tp.pending.Load(msg.GetProperty(localIDProperty))
 	if !ok {
 		// Not ours to decide: the check-back will answer from durable state.
@@ -140,6 +194,9 @@ func (l listener) ExecuteLocalTransaction(msg *primitive.Message) primitive.Loca
 }
 
 func (l listener) CheckLocalTransaction(msg *primitive.MessageExt) primitive.LocalTransactionState {
+	if msg.GetProperty(localIDProperty) == warmUpID {
+		return primitive.RollbackMessageState
+	}
 	key := msg.GetKeys()
 	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
 	defer cancel()

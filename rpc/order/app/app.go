@@ -1,7 +1,7 @@
 // Package app wires the order service: config, database, idempotency lock,
-// product client, handler and Kitex server. Build and DefaultConfig are
-// exported so other services' tests can start a real order service
-// in-process.
+// product client, RocketMQ producers and consumers, handler and Kitex
+// server. Build and DefaultConfig are exported so other services' tests can
+// start a real order service in-process.
 package app
 
 import (
@@ -18,14 +18,18 @@ import (
 	"github.com/kitemall/platform/kitex_gen/order/orderservice"
 	"github.com/kitemall/platform/kitex_gen/product/productservice"
 	"github.com/kitemall/platform/pkg/bootstrap"
+	"github.com/kitemall/platform/pkg/failpoint"
 	"github.com/kitemall/platform/pkg/idgen"
 	"github.com/kitemall/platform/pkg/kitexsuite"
+	"github.com/kitemall/platform/pkg/mq"
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/observability"
 	"github.com/kitemall/platform/pkg/redisx"
 	"github.com/kitemall/platform/rpc/order/dal"
+	"github.com/kitemall/platform/rpc/order/events"
 	"github.com/kitemall/platform/rpc/order/handler"
 	"github.com/kitemall/platform/rpc/order/service"
+	paymentevents "github.com/kitemall/platform/rpc/payment/events"
 )
 
 // Config is the order service's whole configuration.
@@ -35,11 +39,51 @@ type Config struct {
 	MySQL    mysqlx.Config             `yaml:"mysql"`
 	Redis    redisx.Config             `yaml:"redis"`
 	// IDGen.Node must be unique among the running order instances.
-	IDGen           idgen.Config         `yaml:"idgen"`
-	IdempotencyLock LockConfig           `yaml:"idempotency_lock"`
-	Clients         ClientsConfig        `yaml:"clients"`
-	Observability   observability.Config `yaml:"observability"`
+	IDGen           idgen.Config    `yaml:"idgen"`
+	IdempotencyLock LockConfig      `yaml:"idempotency_lock"`
+	Clients         ClientsConfig   `yaml:"clients"`
+	Messaging       MessagingConfig `yaml:"messaging"`
+	// PaymentWindow is how long a new order waits for its payment before
+	// its order.timeout message cancels it.
+	PaymentWindow time.Duration        `yaml:"payment_window" env:"PAYMENT_WINDOW"`
+	Observability observability.Config `yaml:"observability"`
 }
+
+// MessagingConfig configures the RocketMQ flows.
+type MessagingConfig struct {
+	RocketMQ mq.Config `yaml:"rocketmq"`
+	// Namespace is appended to every topic and group name, so several
+	// copies of the platform share one broker unseen; it reads the same
+	// SERVICE_NAMESPACE as registry.namespace.
+	Namespace string            `yaml:"namespace" env:"SERVICE_NAMESPACE"`
+	Consumer  mq.ConsumerConfig `yaml:"consumer"`
+	// LocalTxTimeout bounds order.created's local transaction (reserve and
+	// insert). LocalTxWindow, at least twice as long, is how long the
+	// check-back waits for a missing order before it releases the order's
+	// stock and rolls the message back.
+	LocalTxTimeout time.Duration `yaml:"local_tx_timeout" env:"LOCAL_TX_TIMEOUT"`
+	LocalTxWindow  time.Duration `yaml:"local_tx_window" env:"LOCAL_TX_WINDOW"`
+}
+
+// Validate checks the section; key is its config key.
+func (c MessagingConfig) Validate(key string) error {
+	if err := c.RocketMQ.Validate(key + ".rocketmq"); err != nil {
+		return err
+	}
+	if err := c.Consumer.Validate(key + ".consumer"); err != nil {
+		return err
+	}
+	if c.LocalTxTimeout <= 0 {
+		return fmt.Errorf("%s.local_tx_timeout: must be positive", key)
+	}
+	if c.LocalTxWindow < 2*c.LocalTxTimeout {
+		return fmt.Errorf("%s.local_tx_window: %v must be at least twice local_tx_timeout (%v)", key, c.LocalTxWindow, c.LocalTxTimeout)
+	}
+	return nil
+}
+
+// name returns a topic or group name in the configured namespace.
+func (c MessagingConfig) name(base string) string { return mq.Namespaced(base, c.Namespace) }
 
 // LockConfig tunes the Redis lock that makes concurrent CreateOrder calls
 // with one idempotency key wait for each other.
@@ -86,6 +130,13 @@ func DefaultConfig() *Config {
 			Product: kitexsuite.DefaultClientConfig("product",
 				"GetProduct", "BatchGetProducts", "ListProducts", "ReserveStock", "ReleaseStock", "ConfirmStock"),
 		},
+		Messaging: MessagingConfig{
+			RocketMQ:       mq.DefaultConfig(),
+			Consumer:       mq.ConsumerConfig{MaxReconsumes: 5},
+			LocalTxTimeout: 4 * time.Second,
+			LocalTxWindow:  10 * time.Second,
+		},
+		PaymentWindow: 15 * time.Minute,
 		Observability: observability.Config{MetricsListen: "127.0.0.1:9183", LogLevel: "info"},
 	}
 }
@@ -119,19 +170,34 @@ func (c *Config) Validate() error {
 	if t := c.Clients.Transport; t != "" && t != kitexsuite.TransportMux && t != kitexsuite.TransportPool {
 		return fmt.Errorf("clients.transport: %q is not %q or %q", t, kitexsuite.TransportMux, kitexsuite.TransportPool)
 	}
-	return c.Clients.product().Validate("clients.product")
+	if err := c.Clients.product().Validate("clients.product"); err != nil {
+		return err
+	}
+	if err := c.Messaging.Validate("messaging"); err != nil {
+		return err
+	}
+	if c.PaymentWindow <= 0 {
+		return errors.New("payment_window: must be positive")
+	}
+	return nil
 }
 
 // App is the built order service.
 type App struct {
-	svr server.Server
-	db  *gorm.DB
-	rdb *redis.Client
+	svr       server.Server
+	db        *gorm.DB
+	rdb       *redis.Client
+	tx        *mq.TxProducer
+	pub       *mq.Producer
+	consumers []*mq.Consumer
 }
 
 // Build opens and migrates the database, connects Redis and the product
-// service, and builds the Kitex server, registered in etcd once it runs.
+// service, starts the RocketMQ producers (before the server can take a
+// call) and consumers, and builds the Kitex server, registered in etcd once
+// it runs.
 func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (bootstrap.App, error) {
+	fp := failpoint.FromEnv()
 	ids, err := idgen.New(cfg.IDGen.Node)
 	if err != nil {
 		return nil, err
@@ -142,14 +208,14 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 	}
 	a := &App{db: db}
 	if err := dal.Migrate(ctx, db); err != nil {
-		return nil, errors.Join(err, a.closeStores())
+		return nil, errors.Join(err, a.close())
 	}
 	if a.rdb, err = redisx.Open(cfg.Redis); err != nil {
-		return nil, errors.Join(err, a.closeStores())
+		return nil, errors.Join(err, a.close())
 	}
 	resolver, err := kitexsuite.NewResolver(cfg.Registry)
 	if err != nil {
-		return nil, errors.Join(err, a.closeStores())
+		return nil, errors.Join(err, a.close())
 	}
 	productCfg := cfg.Clients.product()
 	// Kitex closes a client's connections when it is garbage collected; the
@@ -157,37 +223,100 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 	products, err := productservice.NewClient(productCfg.Service,
 		client.WithSuite(kitexsuite.NewClientSuite(cfg.Server.Service, productCfg, resolver, tel)))
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("product client: %w", err), a.closeStores())
+		return nil, errors.Join(fmt.Errorf("product client: %w", err), a.close())
 	}
 	reg, err := kitexsuite.NewRegistry(cfg.Registry)
 	if err != nil {
-		return nil, errors.Join(err, a.closeStores())
+		return nil, errors.Join(err, a.close())
+	}
+
+	msg := cfg.Messaging
+	topics := service.Topics{
+		OrderCreated:  msg.name(events.TopicOrderCreated),
+		OrderTimeout:  msg.name(events.TopicOrderTimeout),
+		PaymentRefund: msg.name(events.TopicPaymentRefund),
+	}
+	paymentSucceeded := msg.name(paymentevents.TopicPaymentSucceeded)
+	if err := mq.CreateTopics(ctx, msg.RocketMQ, topics.OrderCreated, topics.OrderTimeout, topics.PaymentRefund, paymentSucceeded); err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	if a.pub, err = mq.NewProducer(msg.RocketMQ, msg.name("order-publisher")); err != nil {
+		return nil, errors.Join(err, a.close())
 	}
 	deps := service.Deps{
-		Orders:   dal.NewOrders(db),
-		Catalog:  dal.NewCatalog(products),
-		Locks:    dal.NewLocks(a.rdb, cfg.Redis.KeyPrefix, cfg.IdempotencyLock.TTL, cfg.IdempotencyLock.Wait),
-		IDs:      ids,
-		Clock:    time.Now,
-		Logger:   tel.Logger(),
-		Service:  cfg.Server.Service,
-		Instance: cfg.Server.Listen,
+		Orders:         dal.NewOrders(db),
+		Catalog:        dal.NewCatalog(products),
+		Locks:          dal.NewLocks(a.rdb, cfg.Redis.KeyPrefix, cfg.IdempotencyLock.TTL, cfg.IdempotencyLock.Wait),
+		IDs:            ids,
+		Clock:          time.Now,
+		Logger:         tel.Logger(),
+		Service:        cfg.Server.Service,
+		Instance:       cfg.Server.Listen,
+		Publisher:      dal.NewPublisher(a.pub),
+		Topics:         topics,
+		PaymentWindow:  cfg.PaymentWindow,
+		LocalTxTimeout: msg.LocalTxTimeout,
+		LocalTxWindow:  msg.LocalTxWindow,
+		Failpoints:     fp,
 	}
-	a.svr = orderservice.NewServer(handler.New(deps, tel.Logger()),
-		server.WithSuite(kitexsuite.NewServerSuite(cfg.Server, reg, tel)))
+	// The check-back needs no producer: it gets a handler of its own, built
+	// before the producer that calls it.
+	checks := handler.New(deps, tel.Logger())
+	if a.tx, err = mq.NewTxProducer(msg.RocketMQ, msg.name("order-created-tx"), topics.OrderCreated, checks.CheckOrderCreated); err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	deps.Tx = a.tx
+	h := handler.New(deps, tel.Logger())
+
+	metrics, err := mq.NewMetrics(tel.Registry())
+	if err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	// A new group starts at the oldest message: a deployment that adds a
+	// consumer must not skip orders placed before it. Handlers are
+	// idempotent, so reading a message twice costs nothing.
+	opts := mq.ConsumerOptions{FromFirstOffset: true, Metrics: metrics, Logger: tel.Logger()}.WithConfig(msg.Consumer)
+	for _, c := range []struct {
+		group, topic string
+		h            mq.Handler
+	}{
+		{service.ConsumerTimeoutScheduler, topics.OrderCreated, h.OnOrderCreated},
+		{service.ConsumerTimeout, topics.OrderTimeout, h.OnOrderTimeout},
+		{service.ConsumerPayment, paymentSucceeded, h.OnPaymentSucceeded},
+	} {
+		consumer, err := mq.NewConsumer(msg.RocketMQ, msg.name(c.group), c.topic, opts, c.h)
+		if err != nil {
+			return nil, errors.Join(err, a.close())
+		}
+		a.consumers = append(a.consumers, consumer)
+	}
+	a.svr = orderservice.NewServer(h, server.WithSuite(kitexsuite.NewServerSuite(cfg.Server, reg, tel)))
 	return a, nil
 }
 
 // Run serves until Stop.
 func (a *App) Run() error { return a.svr.Run() }
 
-// Stop leaves etcd, drains in-flight calls, then closes the stores.
+// Stop leaves etcd and drains in-flight calls, then stops the consumers,
+// then the producers (check-backs are answered until then), then closes
+// the stores.
 func (a *App) Stop() error {
-	return errors.Join(a.svr.Stop(), a.closeStores())
+	return errors.Join(a.svr.Stop(), a.close())
 }
 
-func (a *App) closeStores() error {
+// close releases what Build opened, in the reverse order; it skips what
+// Build did not get to.
+func (a *App) close() error {
 	var errList []error
+	for _, c := range a.consumers {
+		errList = append(errList, c.Shutdown())
+	}
+	if a.tx != nil {
+		errList = append(errList, a.tx.Shutdown())
+	}
+	if a.pub != nil {
+		errList = append(errList, a.pub.Shutdown())
+	}
 	if sqlDB, err := a.db.DB(); err == nil {
 		errList = append(errList, sqlDB.Close())
 	} else {

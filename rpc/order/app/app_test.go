@@ -18,9 +18,13 @@ import (
 	"github.com/kitemall/platform/pkg/bootstrap"
 	"github.com/kitemall/platform/pkg/errs"
 	"github.com/kitemall/platform/pkg/kitexsuite"
+	"github.com/kitemall/platform/pkg/mq"
+	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/observability"
 	"github.com/kitemall/platform/pkg/testenv"
+	"github.com/kitemall/platform/rpc/consistency"
 	"github.com/kitemall/platform/rpc/order/app"
+	paymentdal "github.com/kitemall/platform/rpc/payment/dal"
 	productapp "github.com/kitemall/platform/rpc/product/app"
 )
 
@@ -41,15 +45,19 @@ func serve(t *testing.T, name string, endpoints []string, a bootstrap.App) {
 }
 
 // stack is a real product service and a real order service on the local
-// stack, registered in etcd under names unique to this run, and clients
-// that find them through etcd with the transport under test.
+// stack, registered in etcd under names unique to this run, with topics
+// and consumer groups of their own on the real RocketMQ broker, and
+// clients that find them through etcd with the transport under test.
 type stack struct {
-	orderCfg *app.Config
-	orders   orderservice.Client
-	products productservice.Client
+	orderCfg   *app.Config
+	productCfg *productapp.Config
+	orders     orderservice.Client
+	products   productservice.Client
+	tel        *observability.Telemetry
 }
 
-func startStack(t *testing.T) stack {
+// startStack starts the stack; adjust changes the order service's config.
+func startStack(t *testing.T, adjust func(*app.Config)) stack {
 	t.Helper()
 	ctx := context.Background()
 	endpoints := testenv.EtcdEndpoints(t)
@@ -90,6 +98,14 @@ func startStack(t *testing.T) stack {
 	ocfg.Redis = testenv.RedisConfig(t)
 	ocfg.Clients.Transport = testenv.Transport()
 	ocfg.Clients.Product.Service = pcfg.Server.Service
+	ocfg.Messaging.RocketMQ.NameServers = []string{testenv.RocketMQNameServer(t)}
+	ocfg.Messaging.Namespace = "ordertest_" + run
+	// Fail fast: a message that keeps failing reaches the DLQ in seconds.
+	ocfg.Messaging.Consumer = mq.ConsumerConfig{MaxReconsumes: 2, RetryDelayLevel: 1}
+	ocfg.Messaging.LocalTxTimeout, ocfg.Messaging.LocalTxWindow = 2*time.Second, 4*time.Second
+	if adjust != nil {
+		adjust(ocfg)
+	}
 	if err := ocfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +131,37 @@ func startStack(t *testing.T) stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stack{orderCfg: ocfg, orders: orderClient, products: productClient}
+	return stack{orderCfg: ocfg, productCfg: pcfg, orders: orderClient, products: productClient, tel: tel}
+}
+
+// check runs the invariant checker on the stack's databases.
+func (s stack) check(t *testing.T) consistency.Report {
+	t.Helper()
+	ctx := context.Background()
+	// The stack has no payment service: an empty payment database stands in.
+	paymentDB := testenv.MySQL(t)
+	pdb, err := mysqlx.Open(ctx, paymentDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := paymentdal.Migrate(ctx, pdb); err != nil {
+		t.Fatal(err)
+	}
+	if sqlDB, err := pdb.DB(); err == nil {
+		sqlDB.Close()
+	}
+	dbs, err := consistency.Open(ctx, s.productCfg.MySQL, s.orderCfg.MySQL, paymentDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dbs.Close()
+	r, err := consistency.Check(ctx, dbs, consistency.Options{
+		PaymentWindow: s.orderCfg.PaymentWindow, LocalTxWindow: s.orderCfg.Messaging.LocalTxWindow, Slack: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // newProducts creates products priced 1000+id-ish cents with stock each.
@@ -145,8 +191,13 @@ func (s stack) stock(t *testing.T, productID int64) int64 {
 }
 
 func TestOrderServiceOverKitex(t *testing.T) {
-	s := startStack(t)
+	s := startStack(t, nil)
 	ctx := context.Background()
+	t.Cleanup(func() {
+		if r := s.check(t); !r.OK() {
+			t.Errorf("the invariants do not hold after the service tests:\n%s", r)
+		}
+	})
 
 	t.Run("ping names the service and the instance", func(t *testing.T) {
 		resp, err := s.orders.Ping(ctx, &base.PingRequest{})

@@ -54,3 +54,11 @@ func (c *Catalog) Release(ctx context.Context, orderID int64) error {
 	}
 	return nil
 }
+
+// Confirm implements service.Catalog.
+func (c *Catalog) Confirm(ctx context.Context, orderID int64) error {
+	if _, err := c.client.ConfirmStock(ctx, &product.ConfirmStockRequest{OrderId: orderID}); err != nil {
+		return fmt.Errorf("ConfirmStock: %w", err)
+	}
+	return nil
+}

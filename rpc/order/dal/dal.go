@@ -1,6 +1,8 @@
-// Package dal implements the order service's dependencies: orders in
-// MariaDB (orders, order_items), the idempotency lock in Redis, and the
-// product service as a service.Catalog over its Kitex client.
+// Package dal implements the order service's dependencies: orders and
+// processed-message records in MariaDB (orders, order_items,
+// processed_messages), the idempotency lock in Redis, the product service
+// as a service.Catalog over its Kitex client, and the RocketMQ producer as
+// a service.Publisher.
 package dal
 
 import (

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/kitemall/platform/kitex_gen/order"
-	"github.com/kitemall/platform/pkg/errs"
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/rpc/order/service"
 )
@@ -26,11 +26,34 @@ type orderRow struct {
 	Status         int8
 	TotalCents     int64
 	CancelReason   string
+	PaidPaymentID  *int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
 
 func (orderRow) TableName() string { return "orders" }
+
+// order converts the row to the service's order, without its items.
+func (r orderRow) order() *service.Order {
+	o := &service.Order{
+		ID: r.OrderID, UserID: r.UserID, IdempotencyKey: r.IdempotencyKey, Status: order.OrderStatus(r.Status),
+		TotalCents: r.TotalCents, CancelReason: r.CancelReason,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.PaidPaymentID != nil {
+		o.PaidPaymentID = *r.PaidPaymentID
+	}
+	return o
+}
+
+// processedRow records that a consumer applied the message with a key.
+type processedRow struct {
+	Consumer    string `gorm:"primaryKey"`
+	MsgKey      string `gorm:"primaryKey"`
+	ProcessedAt time.Time
+}
+
+func (processedRow) TableName() string { return "processed_messages" }
 
 type itemRow struct {
 	OrderID        int64 `gorm:"primaryKey;autoIncrement:false"`
@@ -150,11 +173,8 @@ func (r *Orders) withItems(ctx context.Context, rows []orderRow) ([]*service.Ord
 	}
 	out := make([]*service.Order, len(rows))
 	for i, row := range rows {
-		out[i] = &service.Order{
-			ID: row.OrderID, UserID: row.UserID, IdempotencyKey: row.IdempotencyKey, Status: order.OrderStatus(row.Status),
-			TotalCents: row.TotalCents, CancelReason: row.CancelReason,
-			CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(), Items: byOrder[row.OrderID],
-		}
+		out[i] = row.order()
+		out[i].Items = byOrder[row.OrderID]
 	}
 	return out, nil
 }
@@ -170,30 +190,108 @@ func (r *Orders) Cancel(ctx context.Context, userID, orderID int64, reason strin
 	return res.RowsAffected == 1, nil
 }
 
-// MarkPaid moves an order from PENDING_PAYMENT to PAID and reports whether
-// this call did. An order that is already PAID is not an error (a repeated
-// payment notice); a CANCELLED one is FAILED_PRECONDITION, so the caller
-// knows the money must be refunded; an unknown one is NOT_FOUND.
-func (r *Orders) MarkPaid(ctx context.Context, orderID int64, at time.Time) (bool, error) {
-	res := r.db.WithContext(ctx).Model(&orderRow{}).
-		Where("order_id = ? AND status = ?", orderID, int8(order.OrderStatus_PENDING_PAYMENT)).
-		Updates(map[string]any{"status": int8(order.OrderStatus_PAID), "updated_at": at})
-	if res.Error != nil {
-		return false, fmt.Errorf("mark order %d paid: %w", orderID, res.Error)
+// Exists implements service.Orders.
+func (r *Orders) Exists(ctx context.Context, orderID int64) (bool, error) {
+	var n int64
+	if err := r.db.WithContext(ctx).Model(&orderRow{}).Where("order_id = ?", orderID).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("look up order %d: %w", orderID, err)
 	}
-	if res.RowsAffected == 1 {
-		return true, nil
-	}
+	return n > 0, nil
+}
+
+// ByID implements service.Orders.
+func (r *Orders) ByID(ctx context.Context, orderID int64) (*service.Order, error) {
 	var row orderRow
-	err := r.db.WithContext(ctx).Select("status").Where("order_id = ?", orderID).Take(&row).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return false, errs.NotFound("order %d not found", orderID)
-	case err != nil:
-		return false, fmt.Errorf("read status of order %d: %w", orderID, err)
-	case order.OrderStatus(row.Status) == order.OrderStatus_PAID:
-		return false, nil
-	default:
-		return false, errs.FailedPrecondition("order %d is %v and cannot be paid", orderID, order.OrderStatus(row.Status))
+	err := r.db.WithContext(ctx).Where("order_id = ?", orderID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, service.ErrNotFound
 	}
+	if err != nil {
+		return nil, fmt.Errorf("select order %d: %w", orderID, err)
+	}
+	return row.order(), nil
+}
+
+// Expire implements service.Orders.
+func (r *Orders) Expire(ctx context.Context, consumer, msgKey string, orderID int64, reason string, at time.Time) (order.OrderStatus, error) {
+	var status order.OrderStatus
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row, err := lockOrder(tx, orderID)
+		if err != nil {
+			return err
+		}
+		fresh, err := recordProcessed(tx, consumer, msgKey, at)
+		if err != nil {
+			return err
+		}
+		status = order.OrderStatus(row.Status)
+		if !fresh || status != order.OrderStatus_PENDING_PAYMENT {
+			return nil
+		}
+		err = tx.Model(&orderRow{}).Where("order_id = ?", orderID).
+			Updates(map[string]any{"status": int8(order.OrderStatus_CANCELLED), "cancel_reason": reason, "updated_at": at}).Error
+		if err != nil {
+			return fmt.Errorf("cancel order %d: %w", orderID, err)
+		}
+		status = order.OrderStatus_CANCELLED
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire order %d: %w", orderID, err)
+	}
+	return status, nil
+}
+
+// ApplyPayment implements service.Orders.
+func (r *Orders) ApplyPayment(ctx context.Context, consumer, msgKey string, n service.PaymentNotice, at time.Time) (*service.Order, error) {
+	var out *service.Order
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row, err := lockOrder(tx, n.OrderID)
+		if err != nil {
+			return err
+		}
+		fresh, err := recordProcessed(tx, consumer, msgKey, at)
+		if err != nil {
+			return err
+		}
+		out = row.order()
+		if !fresh || out.Status != order.OrderStatus_PENDING_PAYMENT || out.TotalCents != n.AmountCents {
+			return nil
+		}
+		err = tx.Model(&orderRow{}).Where("order_id = ?", n.OrderID).
+			Updates(map[string]any{"status": int8(order.OrderStatus_PAID), "paid_payment_id": n.PaymentID, "updated_at": at}).Error
+		if err != nil {
+			return fmt.Errorf("mark order %d paid: %w", n.OrderID, err)
+		}
+		out.Status, out.PaidPaymentID, out.UpdatedAt = order.OrderStatus_PAID, n.PaymentID, at
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apply payment %d to order %d: %w", n.PaymentID, n.OrderID, err)
+	}
+	return out, nil
+}
+
+// lockOrder reads the order row and locks it until the transaction ends,
+// so the status it returns is the one the transaction changes.
+func lockOrder(tx *gorm.DB, orderID int64) (orderRow, error) {
+	var row orderRow
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("order_id = ?", orderID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, service.ErrNotFound
+	}
+	if err != nil {
+		return row, fmt.Errorf("lock order %d: %w", orderID, err)
+	}
+	return row, nil
+}
+
+// recordProcessed records the message and reports whether the record is
+// new; an existing one means the message was applied before.
+func recordProcessed(tx *gorm.DB, consumer, msgKey string, at time.Time) (bool, error) {
+	res := tx.Clauses(clause.Insert{Modifier: "IGNORE"}).Create(&processedRow{Consumer: consumer, MsgKey: msgKey, ProcessedAt: at})
+	if res.Error != nil {
+		return false, fmt.Errorf("record message %s of %s: %w", msgKey, consumer, res.Error)
+	}
+	return res.RowsAffected == 1, nil
 }

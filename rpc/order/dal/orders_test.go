@@ -10,9 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/kitemall/platform/kitex_gen/base"
 	"github.com/kitemall/platform/kitex_gen/order"
-	"github.com/kitemall/platform/pkg/errs"
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/order/service"
@@ -171,7 +169,6 @@ func TestOrdersStatusChangesAreConditional(t *testing.T) {
 		prepare func(t *testing.T, repo *Orders)
 		run     func(repo *Orders) (bool, error)
 		want    bool
-		code    base.ErrorCode
 		status  order.OrderStatus
 		reason  string
 		updated time.Time
@@ -189,37 +186,13 @@ func TestOrdersStatusChangesAreConditional(t *testing.T) {
 		},
 		{
 			name:    "cancel leaves a paid order",
-			prepare: func(t *testing.T, r *Orders) { mustMove(t)(r.MarkPaid(ctx, 1, t0)) },
+			prepare: func(t *testing.T, r *Orders) { pay(t, r, "p-1", 1, 1950, t0) },
 			run:     func(r *Orders) (bool, error) { return r.Cancel(ctx, 7, 1, "late", later) },
 			status:  order.OrderStatus_PAID, updated: t0,
 		},
 		{
 			name:   "cancel by another user changes nothing",
 			run:    func(r *Orders) (bool, error) { return r.Cancel(ctx, 8, 1, "not mine", later) },
-			status: order.OrderStatus_PENDING_PAYMENT, updated: t0,
-		},
-		{
-			name: "mark paid moves a pending order",
-			run:  func(r *Orders) (bool, error) { return r.MarkPaid(ctx, 1, later) },
-			want: true, status: order.OrderStatus_PAID, updated: later,
-		},
-		{
-			name:    "mark paid again is a no-op",
-			prepare: func(t *testing.T, r *Orders) { mustMove(t)(r.MarkPaid(ctx, 1, t0)) },
-			run:     func(r *Orders) (bool, error) { return r.MarkPaid(ctx, 1, later) },
-			status:  order.OrderStatus_PAID, updated: t0,
-		},
-		{
-			name:    "mark paid refuses a cancelled order",
-			prepare: func(t *testing.T, r *Orders) { mustMove(t)(r.Cancel(ctx, 7, 1, "gone", t0)) },
-			run:     func(r *Orders) (bool, error) { return r.MarkPaid(ctx, 1, later) },
-			code:    base.ErrorCode_FAILED_PRECONDITION,
-			status:  order.OrderStatus_CANCELLED, reason: "gone", updated: t0,
-		},
-		{
-			name:   "mark paid of an unknown order is NOT_FOUND",
-			run:    func(r *Orders) (bool, error) { return r.MarkPaid(ctx, 404, later) },
-			code:   base.ErrorCode_NOT_FOUND,
 			status: order.OrderStatus_PENDING_PAYMENT, updated: t0,
 		},
 	}
@@ -233,11 +206,7 @@ func TestOrdersStatusChangesAreConditional(t *testing.T) {
 				tc.prepare(t, repo)
 			}
 			moved, err := tc.run(repo)
-			if tc.code != base.ErrorCode_UNKNOWN {
-				if errs.Code(err) != tc.code {
-					t.Fatalf("err %v, want code %v", err, tc.code)
-				}
-			} else if err != nil {
+			if err != nil {
 				t.Fatal(err)
 			}
 			if moved != tc.want {
@@ -254,6 +223,16 @@ func TestOrdersStatusChangesAreConditional(t *testing.T) {
 	}
 }
 
+// pay applies payment paymentID of amount to order 1 and fails the test
+// unless the order ends PAID by it.
+func pay(t *testing.T, r *Orders, key string, paymentID, amount int64, at time.Time) {
+	t.Helper()
+	o, err := r.ApplyPayment(context.Background(), service.ConsumerPayment, key, service.PaymentNotice{PaymentID: paymentID, OrderID: 1, AmountCents: amount}, at)
+	if err != nil || o.Status != order.OrderStatus_PAID || o.PaidPaymentID != paymentID {
+		t.Fatalf("setting up the state: paid %+v, err %v", o, err)
+	}
+}
+
 // mustMove fails the test unless a status change happened.
 func mustMove(t *testing.T) func(bool, error) {
 	return func(moved bool, err error) {
@@ -262,6 +241,180 @@ func mustMove(t *testing.T) func(bool, error) {
 			t.Fatalf("setting up the state: moved %v, err %v", moved, err)
 		}
 	}
+}
+
+func TestOrdersApplyPayment(t *testing.T) {
+	ctx := context.Background()
+	later := t0.Add(time.Minute)
+	const total = 1950
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, r *Orders)
+		notice  service.PaymentNotice
+		status  order.OrderStatus
+		paidBy  int64
+		updated time.Time
+	}{
+		{
+			name:   "a pending order of the same total becomes paid by the payment",
+			notice: service.PaymentNotice{PaymentID: 5, OrderID: 1, AmountCents: total},
+			status: order.OrderStatus_PAID, paidBy: 5, updated: later,
+		},
+		{
+			name:   "another amount leaves the order pending",
+			notice: service.PaymentNotice{PaymentID: 5, OrderID: 1, AmountCents: total - 1},
+			status: order.OrderStatus_PENDING_PAYMENT, updated: t0,
+		},
+		{
+			name:    "a cancelled order stays cancelled",
+			prepare: func(t *testing.T, r *Orders) { mustMove(t)(r.Cancel(ctx, 7, 1, "gone", t0)) },
+			notice:  service.PaymentNotice{PaymentID: 5, OrderID: 1, AmountCents: total},
+			status:  order.OrderStatus_CANCELLED, updated: t0,
+		},
+		{
+			name:    "an order paid by another payment keeps it",
+			prepare: func(t *testing.T, r *Orders) { pay(t, r, "4", 4, total, t0) },
+			notice:  service.PaymentNotice{PaymentID: 5, OrderID: 1, AmountCents: total},
+			status:  order.OrderStatus_PAID, paidBy: 4, updated: t0,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t)
+			repo := NewOrders(db)
+			if err := repo.Create(ctx, newOrder(1, 7, "k", t0)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.prepare != nil {
+				tc.prepare(t, repo)
+			}
+			got, err := repo.ApplyPayment(ctx, service.ConsumerPayment, "5", tc.notice, later)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err := repo.ByID(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, stored) {
+				t.Fatalf("answered %+v, stored %+v", got, stored)
+			}
+			if got.Status != tc.status || got.PaidPaymentID != tc.paidBy || !got.UpdatedAt.Equal(tc.updated) {
+				t.Fatalf("order %v paid by %d updated %v, want %v by %d at %v", got.Status, got.PaidPaymentID, got.UpdatedAt, tc.status, tc.paidBy, tc.updated)
+			}
+			if n := processed(t, db, service.ConsumerPayment, "5"); n != 1 {
+				t.Fatalf("%d processed records of the message, want 1", n)
+			}
+		})
+	}
+}
+
+func TestOrdersApplyPaymentTwiceAppliesOnce(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	repo := NewOrders(db)
+	if err := repo.Create(ctx, newOrder(1, 7, "k", t0)); err != nil {
+		t.Fatal(err)
+	}
+	// The first delivery found the order pending with another total, so it
+	// stayed pending; a second copy of the same message must not pay it
+	// even though it is still pending: the message was applied already.
+	n := service.PaymentNotice{PaymentID: 5, OrderID: 1, AmountCents: 1}
+	if _, err := repo.ApplyPayment(ctx, service.ConsumerPayment, "5", n, t0); err != nil {
+		t.Fatal(err)
+	}
+	n.AmountCents = 1950
+	got, err := repo.ApplyPayment(ctx, service.ConsumerPayment, "5", n, t0.Add(time.Second))
+	if err != nil || got.Status != order.OrderStatus_PENDING_PAYMENT {
+		t.Fatalf("second copy: %+v, %v; want the order left pending", got, err)
+	}
+	// Another consumer keeps its own records.
+	if got, err := repo.ApplyPayment(ctx, "other-consumer", "5", n, t0); err != nil || got.Status != order.OrderStatus_PAID {
+		t.Fatalf("another consumer's copy: %+v, %v; want it applied", got, err)
+	}
+	if _, err := repo.ApplyPayment(ctx, service.ConsumerPayment, "6", service.PaymentNotice{PaymentID: 6, OrderID: 404, AmountCents: 1}, t0); !errors.Is(err, service.ErrNotFound) {
+		t.Fatalf("payment of an unknown order: err %v, want ErrNotFound", err)
+	}
+	if n := processed(t, db, service.ConsumerPayment, "6"); n != 0 {
+		t.Fatalf("a message about an unknown order left %d records, want 0", n)
+	}
+}
+
+func TestOrdersExpire(t *testing.T) {
+	ctx := context.Background()
+	later := t0.Add(time.Minute)
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, r *Orders)
+		status  order.OrderStatus
+		reason  string
+		updated time.Time
+	}{
+		{"a pending order is cancelled", nil, order.OrderStatus_CANCELLED, "window over", later},
+		{"a paid order stays paid", func(t *testing.T, r *Orders) { pay(t, r, "4", 4, 1950, t0) }, order.OrderStatus_PAID, "", t0},
+		{"a cancelled order keeps its reason", func(t *testing.T, r *Orders) { mustMove(t)(r.Cancel(ctx, 7, 1, "by hand", t0)) }, order.OrderStatus_CANCELLED, "by hand", t0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t)
+			repo := NewOrders(db)
+			if err := repo.Create(ctx, newOrder(1, 7, "k", t0)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.prepare != nil {
+				tc.prepare(t, repo)
+			}
+			for i := range 2 {
+				status, err := repo.Expire(ctx, service.ConsumerTimeout, "1", 1, "window over", later.Add(time.Duration(i)*time.Hour))
+				if err != nil || status != tc.status {
+					t.Fatalf("delivery %d: status %v, err %v; want %v", i, status, err, tc.status)
+				}
+			}
+			got, err := repo.ByID(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.status || got.CancelReason != tc.reason || !got.UpdatedAt.Equal(tc.updated) {
+				t.Fatalf("stored %v %q %v, want %v %q %v (the second delivery changes nothing)", got.Status, got.CancelReason, got.UpdatedAt, tc.status, tc.reason, tc.updated)
+			}
+			if n := processed(t, db, service.ConsumerTimeout, "1"); n != 1 {
+				t.Fatalf("%d processed records, want 1", n)
+			}
+		})
+	}
+}
+
+func TestOrdersExistsAndByID(t *testing.T) {
+	ctx := context.Background()
+	repo := NewOrders(openDB(t))
+	want := newOrder(1, 7, "k", t0)
+	if err := repo.Create(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := repo.Exists(ctx, 1); err != nil || !ok {
+		t.Fatalf("Exists(1) = %v, %v; want true", ok, err)
+	}
+	if ok, err := repo.Exists(ctx, 2); err != nil || ok {
+		t.Fatalf("Exists(2) = %v, %v; want false", ok, err)
+	}
+	got, err := repo.ByID(ctx, 1)
+	want.Items = nil
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ByID = %+v, %v; want %+v without items", got, err, want)
+	}
+	if _, err := repo.ByID(ctx, 2); !errors.Is(err, service.ErrNotFound) {
+		t.Fatalf("ByID(2): err %v, want ErrNotFound", err)
+	}
+}
+
+// processed counts the processed-message records of (consumer, key).
+func processed(t *testing.T, db *gorm.DB, consumer, key string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Model(&processedRow{}).Where("consumer = ? AND msg_key = ?", consumer, key).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestMigrateTwiceIsANoOp(t *testing.T) {

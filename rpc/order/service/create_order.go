@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/kitemall/platform/kitex_gen/base"
 	"github.com/kitemall/platform/kitex_gen/order"
 	"github.com/kitemall/platform/pkg/errs"
+	"github.com/kitemall/platform/pkg/mq"
+	"github.com/kitemall/platform/rpc/order/events"
 )
 
 // Limits of a CreateOrder request, from idl/order.thrift.
@@ -31,9 +34,27 @@ const compensationTimeout = 5 * time.Second
 // paid or cancelled since) and created=false; the same key with other items
 // is IDEMPOTENCY_CONFLICT.
 //
-// The steps (replay check, price, reserve, store) are separate methods so a
-// later transactional-message flow can re-sequence them. Every error path
-// after a reservation may have been made releases it.
+// Placing the order is a RocketMQ transaction. The order ID is issued
+// first, then the half message order.created (key = order ID, body = the
+// priced order) is stored on the broker, and only then does its local
+// transaction reserve the stock (idempotent per order ID) and insert the
+// order. The message commits with the order row, so everything that
+// follows a new order (its payment window) starts exactly for the orders
+// that exist. Sending the half message first means no process can die
+// holding a reservation the broker does not know of: if the local
+// transaction never commits, the check-back (CheckOrderCreated) releases
+// the order's stock and rolls the message back.
+//
+// A failure with a known outcome (a refusal, a failed insert) releases the
+// reservation at once and rolls the message back. A failure whose outcome
+// is unknown (the database or the product service went away mid-way)
+// leaves the message to the check-back, which decides from the order table.
+//
+// A replay whose first attempt is still running waits for it behind the
+// idempotency lock and answers with its order. A replay after a first
+// attempt that stored nothing (refused, failed, or rolled back by the
+// check-back) places the order anew, under a new order ID: nothing of the
+// first attempt is left but a released reservation.
 type CreateOrder struct{ d Deps }
 
 // NewCreateOrder returns the operation.
@@ -68,10 +89,7 @@ func (s *CreateOrder) Run(ctx context.Context, req *order.CreateOrderRequest) (*
 		return nil, err
 	}
 	o.ID = s.d.IDs.Next()
-	if err := s.reserve(ctx, o); err != nil {
-		return nil, err
-	}
-	return s.store(ctx, o, req)
+	return s.place(ctx, o, req)
 }
 
 func validateCreate(req *order.CreateOrderRequest) error {
@@ -185,9 +203,70 @@ func (s *CreateOrder) price(ctx context.Context, req *order.CreateOrderRequest) 
 	return o, nil
 }
 
+// place sends order.created with the local transaction that reserves the
+// stock and stores the order.
+func (s *CreateOrder) place(ctx context.Context, o *Order, req *order.CreateOrderRequest) (*order.CreateOrderResponse, error) {
+	body, err := json.Marshal(createdEvent(o))
+	if err != nil {
+		return nil, fmt.Errorf("encode order.created of order %d: %w", o.ID, err)
+	}
+	ran := false
+	err = s.d.Tx.Send(ctx, s.d.Topics.OrderCreated, events.Key(o.ID), body, nil, func(ctx context.Context) error {
+		ran = true
+		return s.local(ctx, o)
+	})
+	switch {
+	case err == nil:
+		return &order.CreateOrderResponse{Order: o.IDL(), Created: true}, nil
+	case !ran:
+		// The half message was not stored (or not acknowledged, and the
+		// check-back will roll it back): nothing was reserved or stored.
+		s.d.Logger.WarnContext(ctx, "order.created half message not sent", "order_id", o.ID, "err", err)
+		return nil, errs.Unavailable("orders cannot be placed right now, try again later")
+	case errors.Is(err, ErrDuplicateKey):
+		winner, err := s.d.Orders.ByIdempotencyKey(ctx, req.UserId, req.IdempotencyKey)
+		if err != nil {
+			return nil, fmt.Errorf("load the order stored first under the idempotency key of user %d: %w", req.UserId, err)
+		}
+		return replayOf(winner, req)
+	default:
+		return nil, err
+	}
+}
+
+func createdEvent(o *Order) events.OrderCreated {
+	ev := events.OrderCreated{
+		OrderID: o.ID, UserID: o.UserID, TotalCents: o.TotalCents, CreatedAtUnixMs: o.CreatedAt.UnixMilli(),
+		Items: make([]events.Item, len(o.Items)),
+	}
+	for i, it := range o.Items {
+		ev.Items[i] = events.Item{ProductID: it.ProductID, Quantity: it.Quantity, UnitPriceCents: it.UnitPriceCents}
+	}
+	return ev
+}
+
+// local is order.created's local transaction: reserve, then store. It runs
+// detached from the caller's cancellation, which could otherwise cut the
+// insert's commit in half, and within LocalTxTimeout, so that it is over
+// before the check-back may give the order up.
+func (s *CreateOrder) local(ctx context.Context, o *Order) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.d.LocalTxTimeout)
+	defer cancel()
+	if err := s.reserve(ctx, o); err != nil {
+		return err
+	}
+	s.d.Failpoints.Crash(FailpointAfterHalfSent)
+	if err := s.store(ctx, o); err != nil {
+		return err
+	}
+	s.d.Failpoints.Crash(FailpointAfterLocalCommit)
+	return nil
+}
+
 // reserve holds the order's stock. A business refusal (such as
-// INSUFFICIENT_STOCK) reserved nothing; any other failure leaves the
-// outcome unknown, so the reservation is released to be sure.
+// INSUFFICIENT_STOCK) reserved nothing; any other failure, an UNAVAILABLE
+// or INTERNAL answer of the product service included, leaves the outcome
+// unknown, so the reservation is released to be sure.
 func (s *CreateOrder) reserve(ctx context.Context, o *Order) error {
 	items := make([]StockItem, len(o.Items))
 	for i, it := range o.Items {
@@ -197,33 +276,39 @@ func (s *CreateOrder) reserve(ctx context.Context, o *Order) error {
 	if err == nil {
 		return nil
 	}
-	if _, refused := errs.As(err); !refused {
-		if relErr := s.release(ctx, o.ID); relErr != nil {
-			return fmt.Errorf("reserve stock for order %d: %w (releasing it afterwards failed too: %v)", o.ID, err, relErr)
-		}
+	err = fmt.Errorf("reserve stock for order %d: %w", o.ID, err)
+	switch errs.Code(err) {
+	case base.ErrorCode_UNKNOWN, base.ErrorCode_UNAVAILABLE, base.ErrorCode_INTERNAL:
+		return s.compensate(ctx, o.ID, err)
+	default:
+		return err
 	}
-	return fmt.Errorf("reserve stock for order %d: %w", o.ID, err)
 }
 
-// store saves the reserved order. When that fails the reservation is
-// released; when another request with the same key stored its order first,
-// that order is the answer.
-func (s *CreateOrder) store(ctx context.Context, o *Order, req *order.CreateOrderRequest) (*order.CreateOrderResponse, error) {
+// store inserts the reserved order. A failure that certainly stored
+// nothing (the key taken by another request, a rejected row) releases the
+// reservation; a failure that may have committed (the connection died)
+// leaves the decision to the check-back, which reads the order table.
+func (s *CreateOrder) store(ctx context.Context, o *Order) error {
 	err := s.d.Orders.Create(ctx, o)
-	if err == nil {
-		return &order.CreateOrderResponse{Order: o.IDL(), Created: true}, nil
+	switch {
+	case err == nil:
+		return nil
+	case errs.IsUnavailable(err):
+		return fmt.Errorf("%w: store order %d: %w", mq.ErrUnknown, o.ID, err)
+	default:
+		return s.compensate(ctx, o.ID, fmt.Errorf("store order %d: %w", o.ID, err))
 	}
-	if relErr := s.release(ctx, o.ID); relErr != nil {
-		return nil, fmt.Errorf("store order %d: %w (releasing its reserved stock failed too: %v)", o.ID, err, relErr)
+}
+
+// compensate releases the order's reservation after cause and returns
+// cause. When the release fails too, the reservation may still be held:
+// the message is left to the check-back, which releases it in turn.
+func (s *CreateOrder) compensate(ctx context.Context, orderID int64, cause error) error {
+	if relErr := s.release(ctx, orderID); relErr != nil {
+		return fmt.Errorf("%w: %w (releasing its reserved stock failed too: %v)", mq.ErrUnknown, cause, relErr)
 	}
-	if !errors.Is(err, ErrDuplicateKey) {
-		return nil, fmt.Errorf("store order %d: %w", o.ID, err)
-	}
-	winner, err := s.d.Orders.ByIdempotencyKey(ctx, req.UserId, req.IdempotencyKey)
-	if err != nil {
-		return nil, fmt.Errorf("load the order stored first under the idempotency key of user %d: %w", req.UserId, err)
-	}
-	return replayOf(winner, req)
+	return cause
 }
 
 func (s *CreateOrder) release(ctx context.Context, orderID int64) error {

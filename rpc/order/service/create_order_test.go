@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"github.com/kitemall/platform/kitex_gen/base"
 	"github.com/kitemall/platform/kitex_gen/order"
 	"github.com/kitemall/platform/pkg/errs"
+	"github.com/kitemall/platform/rpc/order/events"
 )
 
 func manyItems(n int) []*order.OrderItemInput {
@@ -247,6 +250,9 @@ func TestCreateOrderThatLosesTheKeyRaceReleasesAndReplaysTheWinner(t *testing.T)
 	if !reflect.DeepEqual(f.catalog.releases, []int64{1001}) || f.catalog.heldCount() != 0 {
 		t.Fatalf("releases %v, held %d; want the losing order 1001 released", f.catalog.releases, f.catalog.heldCount())
 	}
+	if msgs := f.tx.messages(); len(msgs) != 1 || msgs[0].key != "1001" || msgs[0].outcome != "rollback" {
+		t.Fatalf("sent %+v, want the losing order's message rolled back", msgs)
+	}
 }
 
 func TestCreateOrderConcurrentSameKeyMakesOneOrder(t *testing.T) {
@@ -292,6 +298,109 @@ func TestCreateOrderConcurrentSameKeyMakesOneOrder(t *testing.T) {
 			}
 			if len(f.catalog.releases) != f.catalog.reserveCalls-1 {
 				t.Fatalf("releases %d after %d reservations, want every loser released", len(f.catalog.releases), f.catalog.reserveCalls)
+			}
+		})
+	}
+}
+
+func TestCreateOrderSendsOrderCreatedThatCommitsWithTheOrder(t *testing.T) {
+	f := newFixture(t)
+	resp, err := NewCreateOrder(f.deps).Run(context.Background(), &order.CreateOrderRequest{UserId: 7, IdempotencyKey: "k", Items: items(2, 3, 1, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.tx.messages()
+	if len(msgs) != 1 || msgs[0].topic != testTopics.OrderCreated || msgs[0].key != "1001" || msgs[0].outcome != "commit" {
+		t.Fatalf("sent %+v, want one committed order.created keyed 1001", msgs)
+	}
+	var ev events.OrderCreated
+	if err := json.Unmarshal(msgs[0].body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := events.OrderCreated{OrderID: 1001, UserID: 7, TotalCents: resp.Order.TotalCents, CreatedAtUnixMs: resp.Order.CreatedAtUnixMs,
+		Items: []events.Item{{ProductID: 2, Quantity: 3, UnitPriceCents: 899}, {ProductID: 1, Quantity: 2, UnitPriceCents: 150}}}
+	if !reflect.DeepEqual(ev, want) {
+		t.Fatalf("body %+v, want %+v", ev, want)
+	}
+}
+
+func TestCreateOrderMessageOutcomes(t *testing.T) {
+	tests := []struct {
+		name    string
+		arrange func(f *fixture)
+		items   []*order.OrderItemInput
+		code    base.ErrorCode
+		outcome string
+		// held is whether the order's stock is still held afterwards.
+		held bool
+	}{
+		{
+			name:  "a refused reservation rolls the message back",
+			items: items(1, 101), code: base.ErrorCode_INSUFFICIENT_STOCK, outcome: "rollback",
+		},
+		{
+			name:    "a failed insert releases the stock and rolls back",
+			arrange: func(f *fixture) { f.orders.failOn = errDown },
+			items:   items(1, 5), code: base.ErrorCode_UNKNOWN, outcome: "rollback",
+		},
+		{
+			name:    "an insert that may have committed is left to the check-back, stock held",
+			arrange: func(f *fixture) { f.orders.failOn = fmt.Errorf("commit: %w", context.DeadlineExceeded) },
+			items:   items(1, 5), code: base.ErrorCode_UNAVAILABLE, outcome: "unknown", held: true,
+		},
+		{
+			name: "a failed compensation is left to the check-back",
+			arrange: func(f *fixture) {
+				f.orders.failOn = errDown
+				f.catalog.releaseErr = errors.New("product unreachable")
+			},
+			items: items(1, 5), code: base.ErrorCode_UNKNOWN, outcome: "unknown", held: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			if tc.arrange != nil {
+				tc.arrange(f)
+			}
+			_, err := NewCreateOrder(f.deps).Run(context.Background(), &order.CreateOrderRequest{UserId: 7, IdempotencyKey: "k", Items: tc.items})
+			if err == nil {
+				t.Fatal("CreateOrder succeeded, want a failure")
+			}
+			if rpcErr, _ := errs.ForRPC(err); tc.code != base.ErrorCode_UNKNOWN && errs.Code(rpcErr) != tc.code {
+				t.Fatalf("error %v reaches the caller as %v, want %v", err, errs.Code(rpcErr), tc.code)
+			}
+			if msgs := f.tx.messages(); len(msgs) != 1 || msgs[0].outcome != tc.outcome {
+				t.Fatalf("sent %+v, want one message left %s", msgs, tc.outcome)
+			}
+			if held := f.catalog.state(1001) == "held"; held != tc.held || f.orders.count() != 0 {
+				t.Fatalf("stock held %v, orders %d; want held %v and no order", held, f.orders.count(), tc.held)
+			}
+		})
+	}
+}
+
+func TestCreateOrderWithTheBrokerDownIsUnavailableAndHoldsNothing(t *testing.T) {
+	f := newFixture(t)
+	f.tx.sendErr = errors.New("send half message: no route")
+	_, err := NewCreateOrder(f.deps).Run(context.Background(), &order.CreateOrderRequest{UserId: 7, IdempotencyKey: "k", Items: items(1, 5)})
+	wantCode(t, err, base.ErrorCode_UNAVAILABLE)
+	if f.catalog.reserveCalls != 0 || f.orders.count() != 0 {
+		t.Fatalf("reserve calls %d, orders %d; want nothing done without the half message", f.catalog.reserveCalls, f.orders.count())
+	}
+}
+
+func TestCreateOrderReleasesAReservationTheProductServiceCouldNotConfirm(t *testing.T) {
+	for _, code := range []base.ErrorCode{base.ErrorCode_UNAVAILABLE, base.ErrorCode_INTERNAL} {
+		t.Run(code.String(), func(t *testing.T) {
+			f := newFixture(t)
+			// The product service may have committed the reservation and
+			// failed to say so.
+			f.catalog.reserveErr, f.catalog.reserveApplies = errs.New(code, "database went away"), true
+			_, err := NewCreateOrder(f.deps).Run(context.Background(), &order.CreateOrderRequest{UserId: 7, IdempotencyKey: "k", Items: items(1, 5)})
+			wantCode(t, err, code)
+			if f.catalog.stockOf(1) != 100 || f.catalog.heldCount() != 0 {
+				t.Fatalf("pen stock %d, held %d; want the reservation released", f.catalog.stockOf(1), f.catalog.heldCount())
 			}
 		})
 	}

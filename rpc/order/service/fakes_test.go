@@ -14,15 +14,17 @@ import (
 	"github.com/kitemall/platform/kitex_gen/base"
 	"github.com/kitemall/platform/kitex_gen/order"
 	"github.com/kitemall/platform/pkg/errs"
+	"github.com/kitemall/platform/pkg/mq"
 )
 
 // fakeOrders is an in-memory Orders with the same unique key and
 // conditional updates as the database.
 type fakeOrders struct {
-	mu     sync.Mutex
-	byID   map[int64]*Order
-	byKey  map[string]int64
-	failOn error // returned by Create when set
+	mu        sync.Mutex
+	byID      map[int64]*Order
+	byKey     map[string]int64
+	processed map[string]bool // consumer/key
+	failOn    error           // returned by Create when set
 	// beforeCreate runs inside Create before the key check, to let a test
 	// slip a concurrent winner in.
 	beforeCreate func()
@@ -31,7 +33,7 @@ type fakeOrders struct {
 }
 
 func newFakeOrders() *fakeOrders {
-	return &fakeOrders{byID: map[int64]*Order{}, byKey: map[string]int64{}}
+	return &fakeOrders{byID: map[int64]*Order{}, byKey: map[string]int64{}, processed: map[string]bool{}}
 }
 
 func keyOf(userID int64, key string) string { return fmt.Sprintf("%d/%s", userID, key) }
@@ -108,6 +110,61 @@ func (f *fakeOrders) Cancel(_ context.Context, userID, orderID int64, reason str
 	return true, nil
 }
 
+func (f *fakeOrders) Exists(_ context.Context, orderID int64) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.byID[orderID]
+	return ok, nil
+}
+
+func (f *fakeOrders) ByID(_ context.Context, orderID int64) (*Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.byID[orderID]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	c := clone(o)
+	c.Items = nil
+	return c, nil
+}
+
+// record marks the message processed and reports whether it is new.
+func (f *fakeOrders) record(consumer, key string) bool {
+	k := consumer + "/" + key
+	fresh := !f.processed[k]
+	f.processed[k] = true
+	return fresh
+}
+
+func (f *fakeOrders) Expire(_ context.Context, consumer, msgKey string, orderID int64, reason string, at time.Time) (order.OrderStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.byID[orderID]
+	if !ok {
+		return 0, ErrNotFound
+	}
+	if f.record(consumer, msgKey) && o.Status == order.OrderStatus_PENDING_PAYMENT {
+		o.Status, o.CancelReason, o.UpdatedAt = order.OrderStatus_CANCELLED, reason, at
+	}
+	return o.Status, nil
+}
+
+func (f *fakeOrders) ApplyPayment(_ context.Context, consumer, msgKey string, n PaymentNotice, at time.Time) (*Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.byID[n.OrderID]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if f.record(consumer, msgKey) && o.Status == order.OrderStatus_PENDING_PAYMENT && o.TotalCents == n.AmountCents {
+		o.Status, o.PaidPaymentID, o.UpdatedAt = order.OrderStatus_PAID, n.PaymentID, at
+	}
+	c := clone(o)
+	c.Items = nil
+	return c, nil
+}
+
 func (f *fakeOrders) setStatus(orderID int64, s order.OrderStatus) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -121,23 +178,29 @@ func (f *fakeOrders) count() int {
 }
 
 // fakeCatalog keeps stock and reservations like the product service:
-// all-or-nothing, idempotent per order ID.
+// all-or-nothing, idempotent per order ID, and a release of an order that
+// holds nothing makes a later reservation of that order hold nothing.
 type fakeCatalog struct {
 	mu       sync.Mutex
 	products map[int64]Product
 	stock    map[int64]int64
 	held     map[int64][]StockItem
+	settled  map[int64]string // order ID -> "released" or "confirmed"
+	sold     map[int64]int64
 	// reserveErr is returned by Reserve; with reserveApplies the
 	// reservation is made first, as when a response is lost in a timeout.
 	reserveErr     error
 	reserveApplies bool
 	releaseErr     error
+	confirmErr     error
 	reserveCalls   int
 	releases       []int64
+	confirms       []int64
 }
 
 func newFakeCatalog(products ...Product) *fakeCatalog {
-	c := &fakeCatalog{products: map[int64]Product{}, stock: map[int64]int64{}, held: map[int64][]StockItem{}}
+	c := &fakeCatalog{products: map[int64]Product{}, stock: map[int64]int64{}, held: map[int64][]StockItem{},
+		settled: map[int64]string{}, sold: map[int64]int64{}}
 	for _, p := range products {
 		c.products[p.ID] = p
 		c.stock[p.ID] = 100
@@ -164,7 +227,8 @@ func (c *fakeCatalog) Reserve(_ context.Context, orderID int64, items []StockIte
 	if c.reserveErr != nil && !c.reserveApplies {
 		return c.reserveErr
 	}
-	if _, ok := c.held[orderID]; !ok {
+	_, settled := c.settled[orderID]
+	if _, ok := c.held[orderID]; !ok && !settled {
 		for _, it := range items {
 			if c.stock[it.ProductID] < int64(it.Quantity) {
 				return errs.New(base.ErrorCode_INSUFFICIENT_STOCK, "product %d: not enough stock", it.ProductID)
@@ -185,11 +249,43 @@ func (c *fakeCatalog) Release(_ context.Context, orderID int64) error {
 	if c.releaseErr != nil {
 		return c.releaseErr
 	}
+	if _, done := c.settled[orderID]; done {
+		return nil
+	}
 	for _, it := range c.held[orderID] {
 		c.stock[it.ProductID] += int64(it.Quantity)
 	}
 	delete(c.held, orderID)
+	c.settled[orderID] = "released"
 	return nil
+}
+
+func (c *fakeCatalog) Confirm(_ context.Context, orderID int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.confirms = append(c.confirms, orderID)
+	if c.confirmErr != nil {
+		return c.confirmErr
+	}
+	items, ok := c.held[orderID]
+	if !ok {
+		return nil
+	}
+	for _, it := range items {
+		c.sold[it.ProductID] += int64(it.Quantity)
+	}
+	delete(c.held, orderID)
+	c.settled[orderID] = "confirmed"
+	return nil
+}
+
+func (c *fakeCatalog) state(orderID int64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.held[orderID]; ok {
+		return "held"
+	}
+	return c.settled[orderID]
 }
 
 func (c *fakeCatalog) stockOf(id int64) int64 {
@@ -246,15 +342,84 @@ func (s *seqIDs) Next() int64 {
 	return 1000 + s.next
 }
 
+// sentMessage is a message one of the fakes sent.
+type sentMessage struct {
+	topic, key string
+	body       []byte
+	deliverAt  time.Time
+	// outcome of a transactional message: commit, rollback or unknown.
+	outcome string
+}
+
+// fakeTx runs the local transaction at once, like mq.TxProducer, and
+// records the message with the outcome local chose. With sendErr set the
+// half message "cannot be stored": local does not run.
+type fakeTx struct {
+	mu      sync.Mutex
+	sent    []sentMessage
+	sendErr error
+}
+
+func (f *fakeTx) Send(ctx context.Context, topic, key string, body []byte, _ map[string]string, local mq.LocalTx) error {
+	if f.sendErr != nil {
+		return f.sendErr
+	}
+	err := local(ctx)
+	outcome := "commit"
+	switch {
+	case errors.Is(err, mq.ErrUnknown):
+		outcome = "unknown"
+	case err != nil:
+		outcome = "rollback"
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, sentMessage{topic: topic, key: key, body: body, outcome: outcome})
+	return err
+}
+
+func (f *fakeTx) messages() []sentMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sentMessage(nil), f.sent...)
+}
+
+// fakePublisher records plain messages.
+type fakePublisher struct {
+	mu   sync.Mutex
+	sent []sentMessage
+	err  error
+}
+
+func (f *fakePublisher) Publish(_ context.Context, topic, key string, body []byte, deliverAt time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.sent = append(f.sent, sentMessage{topic: topic, key: key, body: body, deliverAt: deliverAt})
+	return nil
+}
+
+func (f *fakePublisher) messages() []sentMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sentMessage(nil), f.sent...)
+}
+
 var testNow = time.Date(2026, 3, 4, 5, 6, 7, 891_234_567, time.UTC)
 
 // fixture wires every operation to fakes.
 type fixture struct {
-	orders  *fakeOrders
-	catalog *fakeCatalog
-	locks   *fakeLocks
-	deps    Deps
+	orders    *fakeOrders
+	catalog   *fakeCatalog
+	locks     *fakeLocks
+	tx        *fakeTx
+	publisher *fakePublisher
+	deps      Deps
 }
+
+var testTopics = Topics{OrderCreated: "order_created_t", OrderTimeout: "order_timeout_t", PaymentRefund: "payment_refund_t"}
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -266,13 +431,17 @@ func newFixture(t *testing.T) *fixture {
 			Product{ID: 3, Name: "paper", PriceCents: 1000, Active: true},
 			Product{ID: 9, Name: "retired", PriceCents: 500, Active: false},
 		),
-		locks: &fakeLocks{},
+		locks:     &fakeLocks{},
+		tx:        &fakeTx{},
+		publisher: &fakePublisher{},
 	}
 	f.deps = Deps{
 		Orders: f.orders, Catalog: f.catalog, Locks: f.locks, IDs: &seqIDs{},
 		Clock:   func() time.Time { return testNow },
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Service: "order", Instance: "127.0.0.1:8883",
+		Tx: f.tx, Publisher: f.publisher, Topics: testTopics,
+		PaymentWindow: 15 * time.Minute, LocalTxTimeout: 4 * time.Second, LocalTxWindow: 10 * time.Second,
 	}
 	return f
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/kitemall/platform/kitex_gen/order"
+	"github.com/kitemall/platform/pkg/failpoint"
+	"github.com/kitemall/platform/pkg/mq"
 )
 
 // ErrNotFound is returned by Orders when no order matches.
@@ -28,8 +30,10 @@ type Order struct {
 	Status         order.OrderStatus
 	TotalCents     int64
 	CancelReason   string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// PaidPaymentID is the payment that paid the order; 0 until PAID.
+	PaidPaymentID int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 	// Items keep the order in which the client listed them.
 	Items []Item
 }
@@ -59,6 +63,31 @@ type Orders interface {
 	// Cancel moves the user's order from PENDING_PAYMENT to CANCELLED and
 	// reports whether it did; false means the order is absent or not pending.
 	Cancel(ctx context.Context, userID, orderID int64, reason string, at time.Time) (bool, error)
+
+	// The methods below serve the message flows, which act for no user.
+
+	// Exists reports whether the order is stored, in any status.
+	Exists(ctx context.Context, orderID int64) (bool, error)
+	// ByID returns the order without its items, or ErrNotFound.
+	ByID(ctx context.Context, orderID int64) (*Order, error)
+	// Expire, in one transaction, records msgKey as processed by consumer
+	// and, when the record is new, moves the order from PENDING_PAYMENT to
+	// CANCELLED with reason. It returns the order's status afterwards, or
+	// ErrNotFound.
+	Expire(ctx context.Context, consumer, msgKey string, orderID int64, reason string, at time.Time) (order.OrderStatus, error)
+	// ApplyPayment, in one transaction, records msgKey as processed by
+	// consumer and, when the record is new, moves the order from
+	// PENDING_PAYMENT to PAID by n.PaymentID if n.AmountCents is its total.
+	// It returns the order (without items) as the transaction left it, or
+	// ErrNotFound.
+	ApplyPayment(ctx context.Context, consumer, msgKey string, n PaymentNotice, at time.Time) (*Order, error)
+}
+
+// PaymentNotice is a succeeded payment as the order service learns of it.
+type PaymentNotice struct {
+	PaymentID   int64
+	OrderID     int64
+	AmountCents int64
 }
 
 // Product is what an order needs to know about a product.
@@ -86,9 +115,57 @@ type Catalog interface {
 	// per orderID.
 	Reserve(ctx context.Context, orderID int64, items []StockItem) error
 	// Release frees the order's held stock. It is idempotent per orderID and
-	// a no-op when nothing is held.
+	// a no-op when nothing is held; releasing an order that holds nothing
+	// makes a later Reserve for it hold nothing either, so a reservation
+	// that arrives after its order was given up cannot leak.
 	Release(ctx context.Context, orderID int64) error
+	// Confirm turns the order's held stock into sold stock. It is
+	// idempotent per orderID and a no-op when nothing is held.
+	Confirm(ctx context.Context, orderID int64) error
 }
+
+// TxSender sends a transactional half message and runs local as its local
+// transaction (mq.TxProducer): local's nil commits the message, an error
+// wrapping mq.ErrUnknown leaves it to the check-back, any other error rolls
+// it back.
+type TxSender interface {
+	Send(ctx context.Context, topic, key string, body []byte, props map[string]string, local mq.LocalTx) error
+}
+
+// Publisher sends a plain message, delivered at once when deliverAt is
+// zero and at deliverAt otherwise.
+type Publisher interface {
+	Publish(ctx context.Context, topic, key string, body []byte, deliverAt time.Time) error
+}
+
+// Topics are the namespaced topic names the operations send to.
+type Topics struct {
+	OrderCreated  string
+	OrderTimeout  string
+	PaymentRefund string
+}
+
+// Consumer names: each consumer group's base name and the consumer column
+// of its processed-message records.
+const (
+	ConsumerTimeoutScheduler = "order-timeout-scheduler"
+	ConsumerTimeout          = "order-timeout"
+	ConsumerPayment          = "order-payment"
+)
+
+// Failpoints, armed with FAILPOINTS=name,... to SIGKILL the process there
+// (pkg/failpoint); fault-injection tests use them.
+const (
+	// FailpointAfterHalfSent: order.created's half message is stored and
+	// the stock reserved, the order row not yet inserted.
+	FailpointAfterHalfSent = "order.after_half_sent"
+	// FailpointAfterLocalCommit: the order row is committed, the commit
+	// of the half message not yet sent to the broker.
+	FailpointAfterLocalCommit = "order.after_local_commit"
+	// FailpointConsumerBeforeAck: a payment.succeeded or order.timeout
+	// message has had its effect, and is not yet acknowledged.
+	FailpointConsumerBeforeAck = "order.consumer.before_ack"
+)
 
 // Locker serialises work on one name across instances. It is an
 // optimisation only: correctness never depends on holding the lock.
@@ -115,6 +192,20 @@ type Deps struct {
 	// the host:port this instance listens on.
 	Service  string
 	Instance string
+
+	// Tx sends order.created; Publisher sends order.timeout and
+	// payment.refund, to Topics.
+	Tx        TxSender
+	Publisher Publisher
+	Topics    Topics
+	// PaymentWindow is how long a new order waits for its payment.
+	PaymentWindow time.Duration
+	// LocalTxTimeout bounds order.created's local transaction, so that it
+	// is certainly over when LocalTxWindow (longer) has passed since its
+	// half message was sent: only then may the check-back give it up.
+	LocalTxTimeout time.Duration
+	LocalTxWindow  time.Duration
+	Failpoints     failpoint.Set
 }
 
 // now returns the current time as stored: UTC, to the millisecond, so an

@@ -1,7 +1,7 @@
 // Package app wires the payment service: config, database, order client,
-// payment provider, handler and Kitex server. Build and DefaultConfig are
-// exported so other services' tests can start a real payment service
-// in-process.
+// payment provider, RocketMQ producer and consumer, the sweeper of stuck
+// payments, handler and Kitex server. Build and DefaultConfig are exported
+// so other services' tests can start a real payment service in-process.
 package app
 
 import (
@@ -17,10 +17,14 @@ import (
 	"github.com/kitemall/platform/kitex_gen/order/orderservice"
 	"github.com/kitemall/platform/kitex_gen/payment/paymentservice"
 	"github.com/kitemall/platform/pkg/bootstrap"
+	"github.com/kitemall/platform/pkg/failpoint"
 	"github.com/kitemall/platform/pkg/kitexsuite"
+	"github.com/kitemall/platform/pkg/mq"
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/observability"
+	orderevents "github.com/kitemall/platform/rpc/order/events"
 	"github.com/kitemall/platform/rpc/payment/dal"
+	"github.com/kitemall/platform/rpc/payment/events"
 	"github.com/kitemall/platform/rpc/payment/handler"
 	"github.com/kitemall/platform/rpc/payment/provider"
 	"github.com/kitemall/platform/rpc/payment/service"
@@ -34,8 +38,59 @@ type Config struct {
 	Clients  ClientsConfig             `yaml:"clients"`
 	Sandbox  provider.SandboxConfig    `yaml:"sandbox"`
 	// SettleTimeout bounds one charge plus recording its outcome.
-	SettleTimeout time.Duration        `yaml:"settle_timeout"`
+	SettleTimeout time.Duration        `yaml:"settle_timeout" env:"SETTLE_TIMEOUT"`
+	Messaging     MessagingConfig      `yaml:"messaging"`
+	Sweeper       SweeperConfig        `yaml:"sweeper"`
 	Observability observability.Config `yaml:"observability"`
+}
+
+// MessagingConfig configures the RocketMQ flows.
+type MessagingConfig struct {
+	RocketMQ mq.Config `yaml:"rocketmq"`
+	// Namespace is appended to every topic and group name, so several
+	// copies of the platform share one broker unseen; it reads the same
+	// SERVICE_NAMESPACE as registry.namespace.
+	Namespace string            `yaml:"namespace" env:"SERVICE_NAMESPACE"`
+	Consumer  mq.ConsumerConfig `yaml:"consumer"`
+	// LocalTxTimeout bounds payment.succeeded's local transaction (the
+	// PENDING -> SUCCEEDED update). LocalTxWindow, at least twice as long,
+	// is how long the check-back waits for a PENDING payment before it
+	// rolls the message back (the sweeper then settles the payment).
+	LocalTxTimeout time.Duration `yaml:"local_tx_timeout" env:"LOCAL_TX_TIMEOUT"`
+	LocalTxWindow  time.Duration `yaml:"local_tx_window" env:"LOCAL_TX_WINDOW"`
+}
+
+// Validate checks the section; key is its config key.
+func (c MessagingConfig) Validate(key string) error {
+	if err := c.RocketMQ.Validate(key + ".rocketmq"); err != nil {
+		return err
+	}
+	if err := c.Consumer.Validate(key + ".consumer"); err != nil {
+		return err
+	}
+	if c.LocalTxTimeout <= 0 {
+		return fmt.Errorf("%s.local_tx_timeout: must be positive", key)
+	}
+	if c.LocalTxWindow < 2*c.LocalTxTimeout {
+		return fmt.Errorf("%s.local_tx_window: %v must be at least twice local_tx_timeout (%v)", key, c.LocalTxWindow, c.LocalTxTimeout)
+	}
+	return nil
+}
+
+// name returns a topic or group name in the configured namespace.
+func (c MessagingConfig) name(base string) string { return mq.Namespaced(base, c.Namespace) }
+
+// SweeperConfig configures the re-drive of payments left PENDING by a
+// crash or an unknown provider answer.
+type SweeperConfig struct {
+	// Interval is the time between two sweeps.
+	Interval time.Duration `yaml:"interval" env:"SWEEP_INTERVAL"`
+	// RedriveAfter is how long a payment stays PENDING before a sweep
+	// settles it; it must outlast a Pay in flight (settle_timeout plus
+	// messaging.local_tx_timeout).
+	RedriveAfter time.Duration `yaml:"redrive_after" env:"REDRIVE_AFTER"`
+	// Batch bounds the payments one sweep settles.
+	Batch int `yaml:"batch"`
 }
 
 // ClientsConfig configures the downstream clients.
@@ -68,6 +123,13 @@ func DefaultConfig() *Config {
 		},
 		Sandbox:       provider.SandboxConfig{Latency: 20 * time.Millisecond, DeclineRate: 0.05, Seed: "local"},
 		SettleTimeout: 10 * time.Second,
+		Messaging: MessagingConfig{
+			RocketMQ:       mq.DefaultConfig(),
+			Consumer:       mq.ConsumerConfig{MaxReconsumes: 5},
+			LocalTxTimeout: 4 * time.Second,
+			LocalTxWindow:  10 * time.Second,
+		},
+		Sweeper:       SweeperConfig{Interval: 5 * time.Second, RedriveAfter: 30 * time.Second, Batch: 100},
 		Observability: observability.Config{MetricsListen: "127.0.0.1:9184", LogLevel: "info"},
 	}
 }
@@ -98,19 +160,35 @@ func (c *Config) Validate() error {
 	if c.SettleTimeout <= 0 {
 		return errors.New("settle_timeout: must be positive")
 	}
+	if err := c.Messaging.Validate("messaging"); err != nil {
+		return err
+	}
+	switch inFlight := c.SettleTimeout + c.Messaging.LocalTxTimeout; {
+	case c.Sweeper.Interval <= 0:
+		return errors.New("sweeper.interval: must be positive")
+	case c.Sweeper.RedriveAfter <= inFlight:
+		return fmt.Errorf("sweeper.redrive_after: %v must exceed settle_timeout plus messaging.local_tx_timeout (%v)", c.Sweeper.RedriveAfter, inFlight)
+	case c.Sweeper.Batch <= 0:
+		return errors.New("sweeper.batch: must be positive")
+	}
 	return nil
 }
 
 // App is the built payment service.
 type App struct {
-	svr server.Server
-	db  *gorm.DB
+	svr      server.Server
+	db       *gorm.DB
+	tx       *mq.TxProducer
+	consumer *mq.Consumer
+	sweeper  *sweeper
 }
 
 // Build opens and migrates the database, builds the order client (resolved
-// through etcd) and the provider, and builds the Kitex server, registered
-// in etcd once it runs.
+// through etcd) and the provider, starts the RocketMQ producer (before the
+// server can take a call), the refund consumer and the sweeper, and builds
+// the Kitex server, registered in etcd once it runs.
 func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (bootstrap.App, error) {
+	fp := failpoint.FromEnv()
 	gateway, err := provider.NewSandbox(cfg.Sandbox)
 	if err != nil {
 		return nil, err
@@ -121,49 +199,96 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 	}
 	a := &App{db: db}
 	if err := dal.Migrate(ctx, db); err != nil {
-		return nil, errors.Join(err, a.closeDB())
+		return nil, errors.Join(err, a.close())
 	}
 	resolver, err := kitexsuite.NewResolver(cfg.Registry)
 	if err != nil {
-		return nil, errors.Join(err, a.closeDB())
+		return nil, errors.Join(err, a.close())
 	}
 	orderCfg := cfg.Clients.orderClient()
 	orders, err := orderservice.NewClient(orderCfg.Service,
 		client.WithSuite(kitexsuite.NewClientSuite(cfg.Server.Service, orderCfg, resolver, tel)))
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("order client: %w", err), a.closeDB())
+		return nil, errors.Join(fmt.Errorf("order client: %w", err), a.close())
 	}
 	reg, err := kitexsuite.NewRegistry(cfg.Registry)
 	if err != nil {
-		return nil, errors.Join(err, a.closeDB())
+		return nil, errors.Join(err, a.close())
+	}
+
+	msg := cfg.Messaging
+	succeededTopic := msg.name(events.TopicPaymentSucceeded)
+	refundTopic := msg.name(orderevents.TopicPaymentRefund)
+	if err := mq.CreateTopics(ctx, msg.RocketMQ, succeededTopic, refundTopic); err != nil {
+		return nil, errors.Join(err, a.close())
 	}
 	deps := service.Deps{
-		Service:       cfg.Server.Service,
-		Instance:      cfg.Server.Listen,
-		Payments:      dal.NewPayments(db),
-		Orders:        orders,
-		Gateway:       gateway,
-		SettleTimeout: cfg.SettleTimeout,
-		Logger:        tel.Logger(),
+		Service:        cfg.Server.Service,
+		Instance:       cfg.Server.Listen,
+		Payments:       dal.NewPayments(db),
+		Orders:         orders,
+		Gateway:        gateway,
+		SettleTimeout:  cfg.SettleTimeout,
+		Logger:         tel.Logger(),
+		Clock:          time.Now,
+		SucceededTopic: succeededTopic,
+		LocalTxTimeout: msg.LocalTxTimeout,
+		LocalTxWindow:  msg.LocalTxWindow,
+		RedriveAfter:   cfg.Sweeper.RedriveAfter,
+		RedriveBatch:   cfg.Sweeper.Batch,
+		Failpoints:     fp,
 	}
-	a.svr = paymentservice.NewServer(handler.New(deps, tel.Logger()),
-		server.WithSuite(kitexsuite.NewServerSuite(cfg.Server, reg, tel)))
+	// The check-back needs no producer: it gets a handler of its own, built
+	// before the producer that calls it.
+	checks := handler.New(deps, tel.Logger())
+	if a.tx, err = mq.NewTxProducer(msg.RocketMQ, msg.name("payment-succeeded-tx"), succeededTopic, checks.CheckPaymentSucceeded); err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	deps.Tx = a.tx
+	h := handler.New(deps, tel.Logger())
+
+	metrics, err := mq.NewMetrics(tel.Registry())
+	if err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	// A new group starts at the oldest message, so no refund requested
+	// before it existed is skipped; the handler is idempotent.
+	opts := mq.ConsumerOptions{FromFirstOffset: true, Metrics: metrics, Logger: tel.Logger()}.WithConfig(msg.Consumer)
+	if a.consumer, err = mq.NewConsumer(msg.RocketMQ, msg.name(service.ConsumerRefund), refundTopic, opts, h.OnPaymentRefund); err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	a.sweeper = startSweeper(cfg.Sweeper.Interval, tel.Logger(), service.NewRedrivePayments(deps).Run)
+	a.svr = paymentservice.NewServer(h, server.WithSuite(kitexsuite.NewServerSuite(cfg.Server, reg, tel)))
 	return a, nil
 }
 
 // Run serves until Stop.
 func (a *App) Run() error { return a.svr.Run() }
 
-// Stop leaves etcd, drains in-flight calls, then closes the database. The
-// generated Kitex client exposes no Close; its finalizer releases it.
+// Stop leaves etcd and drains in-flight calls, then stops the sweeper and
+// the consumer, then the producer (check-backs are answered until then),
+// then closes the database. The generated Kitex client exposes no Close;
+// its finalizer releases it.
 func (a *App) Stop() error {
-	return errors.Join(a.svr.Stop(), a.closeDB())
+	return errors.Join(a.svr.Stop(), a.close())
 }
 
-func (a *App) closeDB() error {
-	sqlDB, err := a.db.DB()
-	if err != nil {
-		return err
+// close releases what Build opened, in the reverse order; it skips what
+// Build did not get to.
+func (a *App) close() error {
+	var errList []error
+	if a.sweeper != nil {
+		a.sweeper.stop()
 	}
-	return sqlDB.Close()
+	if a.consumer != nil {
+		errList = append(errList, a.consumer.Shutdown())
+	}
+	if a.tx != nil {
+		errList = append(errList, a.tx.Shutdown())
+	}
+	sqlDB, err := a.db.DB()
+	if err == nil {
+		err = sqlDB.Close()
+	}
+	return errors.Join(append(errList, err)...)
 }

@@ -19,10 +19,12 @@ import (
 	"github.com/kitemall/platform/pkg/bootstrap"
 	"github.com/kitemall/platform/pkg/errs"
 	"github.com/kitemall/platform/pkg/kitexsuite"
+	"github.com/kitemall/platform/pkg/mq"
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/observability"
 	"github.com/kitemall/platform/pkg/redisx"
 	"github.com/kitemall/platform/pkg/testenv"
+	"github.com/kitemall/platform/rpc/consistency"
 	orderapp "github.com/kitemall/platform/rpc/order/app"
 	"github.com/kitemall/platform/rpc/payment/app"
 	productapp "github.com/kitemall/platform/rpc/product/app"
@@ -82,12 +84,29 @@ func serve(t *testing.T, name string, endpoints []string, tel *observability.Tel
 // them through etcd using the transport under test.
 type stack struct {
 	paymentCfg *app.Config
+	orderCfg   *orderapp.Config
+	productCfg *productapp.Config
 	products   productservice.Client
 	orders     orderservice.Client
 	payments   paymentservice.Client
+	tel        *observability.Telemetry
 }
 
-func startStack(t *testing.T) stack {
+// flows is how a stack's message flows are tuned: the order service's
+// payment window and each service's messaging. Tests get a short window,
+// fast retries and a topic namespace of their own on the real broker.
+type flows struct {
+	paymentWindow time.Duration
+	sweep         app.SweeperConfig
+}
+
+// serviceTests keep orders payable for as long as a test runs.
+var serviceTests = flows{
+	paymentWindow: 15 * time.Minute,
+	sweep:         app.SweeperConfig{Interval: time.Second, RedriveAfter: 4 * time.Second, Batch: 10},
+}
+
+func startStack(t *testing.T, f flows) stack {
 	t.Helper()
 	endpoints := testenv.EtcdEndpoints(t)
 	run := testenv.Unique()
@@ -128,6 +147,11 @@ func startStack(t *testing.T) stack {
 	ocfg.Clients.Transport = transport
 	ocfg.Clients.Product.Service = pcfg.Server.Service
 	ocfg.Observability = observability.Config{LogLevel: "warn"}
+	ocfg.PaymentWindow = f.paymentWindow
+	ocfg.Messaging.RocketMQ.NameServers = []string{testenv.RocketMQNameServer(t)}
+	ocfg.Messaging.Namespace = "paytest_" + run
+	ocfg.Messaging.Consumer = mq.ConsumerConfig{MaxReconsumes: 2, RetryDelayLevel: 1}
+	ocfg.Messaging.LocalTxTimeout, ocfg.Messaging.LocalTxWindow = time.Second, 2*time.Second
 	if err := ocfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +170,14 @@ func startStack(t *testing.T) stack {
 	cfg.Clients.Order.Service = ocfg.Server.Service
 	// Declines are covered by the unit tests; here every charge succeeds.
 	cfg.Sandbox.DeclineRate = 0
+	cfg.Sandbox.Latency = time.Millisecond
 	cfg.Observability = observability.Config{LogLevel: "warn"}
+	cfg.Messaging.RocketMQ.NameServers = ocfg.Messaging.RocketMQ.NameServers
+	cfg.Messaging.Namespace = ocfg.Messaging.Namespace
+	cfg.Messaging.Consumer = ocfg.Messaging.Consumer
+	cfg.Messaging.LocalTxTimeout, cfg.Messaging.LocalTxWindow = time.Second, 2*time.Second
+	cfg.SettleTimeout = 2 * time.Second
+	cfg.Sweeper = f.sweep
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +194,7 @@ func startStack(t *testing.T) stack {
 		cc.Transport = transport
 		return client.WithSuite(kitexsuite.NewClientSuite("payment-test", cc, resolver, nil))
 	}
-	s := stack{paymentCfg: cfg}
+	s := stack{paymentCfg: cfg, orderCfg: ocfg, productCfg: pcfg, tel: tel}
 	if s.products, err = productservice.NewClient(pcfg.Server.Service, suite(pcfg.Server.Service)); err != nil {
 		t.Fatal(err)
 	}
@@ -225,9 +256,35 @@ const (
 	other int64 = 4102
 )
 
-func TestPaymentServiceOverKitex(t *testing.T) {
-	s := startStack(t)
+// check runs the invariant checker on the stack's databases.
+func (s stack) check(t *testing.T) consistency.Report {
+	t.Helper()
 	ctx := context.Background()
+	dbs, err := consistency.Open(ctx, s.productCfg.MySQL, s.orderCfg.MySQL, s.paymentCfg.MySQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dbs.Close()
+	r, err := consistency.Check(ctx, dbs, consistency.Options{
+		PaymentWindow: s.orderCfg.PaymentWindow,
+		LocalTxWindow: s.orderCfg.Messaging.LocalTxWindow,
+		PaymentSettle: s.paymentCfg.Sweeper.RedriveAfter + s.paymentCfg.Sweeper.Interval,
+		Slack:         5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestPaymentServiceOverKitex(t *testing.T) {
+	s := startStack(t, serviceTests)
+	ctx := context.Background()
+	t.Cleanup(func() {
+		if r := s.check(t); !r.OK() {
+			t.Errorf("the invariants do not hold after the service tests:\n%s", r)
+		}
+	})
 
 	t.Run("ping names the service and the instance", func(t *testing.T) {
 		resp, err := s.payments.Ping(ctx, &base.PingRequest{})

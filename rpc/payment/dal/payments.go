@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/kitemall/platform/kitex_gen/payment"
 	"github.com/kitemall/platform/pkg/mysqlx"
@@ -146,6 +147,66 @@ func (r *Payments) ByOrder(ctx context.Context, orderID, userID int64) ([]servic
 		out[i] = row.payment()
 	}
 	return out, nil
+}
+
+// Get implements service.Payments.
+func (r *Payments) Get(ctx context.Context, id int64) (service.Payment, error) {
+	return r.one(ctx, "id = ?", id)
+}
+
+// Pending implements service.Payments.
+func (r *Payments) Pending(ctx context.Context, before time.Time, limit int) ([]service.Payment, error) {
+	var rows []paymentRow
+	if err := r.db.WithContext(ctx).Where("status = ? AND updated_at < ?", int64(payment.PaymentStatus_PENDING), before).
+		Order("updated_at, id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("select payments pending since %v: %w", before, err)
+	}
+	out := make([]service.Payment, len(rows))
+	for i, row := range rows {
+		out[i] = row.payment()
+	}
+	return out, nil
+}
+
+// processedRow records that a consumer applied the message with a key.
+type processedRow struct {
+	Consumer    string `gorm:"primaryKey"`
+	MsgKey      string `gorm:"primaryKey"`
+	ProcessedAt time.Time
+}
+
+func (processedRow) TableName() string { return "processed_messages" }
+
+// Refund implements service.Payments.
+func (r *Payments) Refund(ctx context.Context, consumer, msgKey string, id int64, o service.Outcome) (bool, error) {
+	moved := false
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t := now()
+		rec := tx.Clauses(clause.Insert{Modifier: "IGNORE"}).Create(&processedRow{Consumer: consumer, MsgKey: msgKey, ProcessedAt: t})
+		if rec.Error != nil {
+			return fmt.Errorf("record message %s of %s: %w", msgKey, consumer, rec.Error)
+		}
+		if rec.RowsAffected == 0 {
+			return nil
+		}
+		res := tx.Model(&paymentRow{}).Where("id = ? AND status = ?", id, int64(payment.PaymentStatus_SUCCEEDED)).
+			Updates(map[string]any{
+				"status":             int64(o.Status),
+				"provider_ref":       o.ProviderRef,
+				"failure_reason":     o.FailureReason,
+				"succeeded_order_id": nil,
+				"updated_at":         t,
+			})
+		if res.Error != nil {
+			return fmt.Errorf("mark payment %d %s: %w", id, o.Status, res.Error)
+		}
+		moved = res.RowsAffected == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("refund payment %d: %w", id, err)
+	}
+	return moved, nil
 }
 
 // HasSucceeded implements service.Payments.

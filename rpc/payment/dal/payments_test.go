@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -174,5 +175,70 @@ func TestPaymentsByOrderIsOwnerScopedAndOldestFirst(t *testing.T) {
 	}
 	if got, err := repo.ByOrder(ctx, 3, 11); err != nil || len(got) != 0 {
 		t.Errorf("ByOrder of another user = %+v, %v; want none", got, err)
+	}
+}
+
+func TestPaymentsPendingListsTheOldestStuckOnes(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	repo := NewPayments(db)
+	old := pending(t, repo, 1, 10, "old")
+	older := pending(t, repo, 2, 10, "older")
+	fresh := pending(t, repo, 3, 10, "fresh")
+	settled := pending(t, repo, 4, 10, "settled")
+	if _, err := repo.Settle(ctx, settled.ID, succeeded("r")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for id, age := range map[int64]time.Duration{old.ID: time.Minute, older.ID: time.Hour, settled.ID: time.Hour} {
+		if err := db.Exec("UPDATE payments SET updated_at = ? WHERE id = ?", now.Add(-age), id).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := repo.Pending(ctx, now.Add(-30*time.Second), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != older.ID || got[1].ID != old.ID {
+		t.Fatalf("Pending = %+v, want the two stuck payments, oldest first (not %d, which is fresh)", got, fresh.ID)
+	}
+	if got, err := repo.Pending(ctx, now.Add(-30*time.Second), 1); err != nil || len(got) != 1 || got[0].ID != older.ID {
+		t.Fatalf("Pending with limit 1 = %+v, %v; want the oldest", got, err)
+	}
+}
+
+func TestPaymentsRefundIsConditionalAndRecordedOnce(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	repo := NewPayments(db)
+	p := pending(t, repo, 1, 10, "k")
+	refund := service.Outcome{Status: payment.PaymentStatus_REFUNDED, ProviderRef: "rf-1", FailureReason: "order 1 is CANCELLED"}
+	if moved, err := repo.Refund(ctx, service.ConsumerRefund, "x", p.ID, refund); err != nil || moved {
+		t.Fatalf("refund of a PENDING payment: moved %v, err %v; want nothing moved", moved, err)
+	}
+	if _, err := repo.Settle(ctx, p.ID, succeeded("ch-1")); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := repo.Refund(ctx, service.ConsumerRefund, "1", p.ID, refund)
+	if err != nil || !moved {
+		t.Fatalf("refund: moved %v, err %v; want moved", moved, err)
+	}
+	if again, err := repo.Refund(ctx, service.ConsumerRefund, "1", p.ID, refund); err != nil || again {
+		t.Fatalf("the same message again: moved %v, err %v; want nothing", again, err)
+	}
+	got, err := repo.Get(ctx, p.ID)
+	if err != nil || got.Status != payment.PaymentStatus_REFUNDED || got.ProviderRef != "rf-1" || got.FailureReason != refund.FailureReason {
+		t.Fatalf("Get = %+v, %v; want REFUNDED with the refund's reference and reason", got, err)
+	}
+	// The refund freed the order's success slot.
+	if paid, err := repo.HasSucceeded(ctx, 1); err != nil || paid {
+		t.Fatalf("HasSucceeded after the refund = %v, %v; want false", paid, err)
+	}
+	var records int64
+	if err := db.Model(&processedRow{}).Where("consumer = ?", service.ConsumerRefund).Count(&records).Error; err != nil || records != 2 {
+		t.Fatalf("%d processed records (err %v), want one per message key (x and 1)", records, err)
+	}
+	if _, err := repo.Get(ctx, 999); !errors.Is(err, service.ErrNotFound) {
+		t.Fatalf("Get(999): err %v, want ErrNotFound", err)
 	}
 }

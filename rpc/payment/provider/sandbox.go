@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/kitemall/platform/rpc/payment/service"
@@ -43,8 +44,19 @@ var declineReasons = [...]string{"insufficient funds", "card declined by issuer"
 
 // Sandbox is a deterministic service.Gateway: the decision for a charge is
 // a function of (seed, order ID, idempotency key), so a retried request gets
-// the same answer and tests are repeatable.
-type Sandbox struct{ cfg SandboxConfig }
+// the same answer and tests are repeatable. Like a real provider it is
+// idempotent per request key: it remembers every charge and refund it made
+// and answers a repeated one from memory, without making it again, so a
+// payment re-driven after a crash is never charged twice. Its memory lives
+// as long as the process; being deterministic, a restarted sandbox still
+// gives the same answers.
+type Sandbox struct {
+	cfg SandboxConfig
+
+	mu      sync.Mutex
+	charges map[[sha256.Size]byte]service.ChargeResult
+	refunds map[[sha256.Size]byte]service.RefundResult
+}
 
 var _ service.Gateway = (*Sandbox)(nil)
 
@@ -53,7 +65,18 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 	if err := cfg.Validate("sandbox"); err != nil {
 		return nil, err
 	}
-	return &Sandbox{cfg: cfg}, nil
+	return &Sandbox{
+		cfg:     cfg,
+		charges: map[[sha256.Size]byte]service.ChargeResult{},
+		refunds: map[[sha256.Size]byte]service.RefundResult{},
+	}, nil
+}
+
+// Made returns how many distinct charges and refunds the sandbox has made.
+func (s *Sandbox) Made() (charges, refunds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.charges), len(s.refunds)
 }
 
 // Charge implements service.Gateway.
@@ -65,11 +88,17 @@ func (s *Sandbox) Charge(ctx context.Context, req service.ChargeRequest) (servic
 		return service.ChargeResult{}, fmt.Errorf("sandbox charge of order %d: amount %d is not positive", req.OrderID, req.AmountCents)
 	}
 	d := s.digest("charge", req.OrderID, req.IdempotencyKey)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if res, ok := s.charges[d]; ok {
+		return res, nil
+	}
 	res := service.ChargeResult{Approved: true, ProviderRef: "sbx_ch_" + hex.EncodeToString(d[8:20])}
 	if s.declines(d) {
 		res.Approved = false
 		res.DeclineReason = declineReasons[int(d[20])%len(declineReasons)]
 	}
+	s.charges[d] = res
 	return res, nil
 }
 
@@ -82,7 +111,14 @@ func (s *Sandbox) Refund(ctx context.Context, req service.RefundRequest) (servic
 		return service.RefundResult{}, errors.New("sandbox refund: no charge reference")
 	}
 	d := s.digest("refund:"+req.ProviderRef, 0, req.IdempotencyKey)
-	return service.RefundResult{ProviderRef: "sbx_rf_" + hex.EncodeToString(d[8:20])}, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if res, ok := s.refunds[d]; ok {
+		return res, nil
+	}
+	res := service.RefundResult{ProviderRef: "sbx_rf_" + hex.EncodeToString(d[8:20])}
+	s.refunds[d] = res
+	return res, nil
 }
 
 // declines maps the digest's first 53 bits to a uniform number in [0, 1).

@@ -157,3 +157,33 @@ func TestSandboxConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestSandboxRemembersChargesAndRefunds(t *testing.T) {
+	s := mustSandbox(t, SandboxConfig{DeclineRate: 0.5, Seed: "memory"})
+	ctx := context.Background()
+	var refs []string
+	for i := range 20 {
+		req := charge(int64(i), "k")
+		first, err := s.Charge(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.Charge(ctx, req)
+		if err != nil || again != first {
+			t.Fatalf("charge %d replayed as %+v (%v), want %+v", i, again, err, first)
+		}
+		if first.Approved {
+			refs = append(refs, first.ProviderRef)
+		}
+	}
+	for _, ref := range refs {
+		for range 2 {
+			if _, err := s.Refund(ctx, service.RefundRequest{ProviderRef: ref, AmountCents: 100, IdempotencyKey: "k"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if charges, refunds := s.Made(); charges != 20 || refunds != len(refs) {
+		t.Fatalf("made %d charges and %d refunds, want 20 and %d: a repeated request is answered, not made again", charges, refunds, len(refs))
+	}
+}

@@ -15,13 +15,17 @@ import (
 	"github.com/kitemall/platform/kitex_gen/order"
 	"github.com/kitemall/platform/kitex_gen/payment"
 	"github.com/kitemall/platform/pkg/errs"
+	"github.com/kitemall/platform/pkg/mq"
 )
 
 // fakePayments is an in-memory Payments with the payments table's two
 // unique keys: (order_id, idempotency_key) and one SUCCEEDED per order.
 type fakePayments struct {
-	mu   sync.Mutex
-	rows []Payment
+	mu        sync.Mutex
+	rows      []Payment
+	processed map[string]bool // consumer/key
+	// settleErr, when set, fails every Settle without changing anything.
+	settleErr error
 }
 
 func (f *fakePayments) CreatePending(_ context.Context, p *Payment) error {
@@ -41,6 +45,9 @@ func (f *fakePayments) CreatePending(_ context.Context, p *Payment) error {
 func (f *fakePayments) Settle(_ context.Context, id int64, o Outcome) (Payment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.settleErr != nil {
+		return Payment{}, f.settleErr
+	}
 	i := int(id - 1)
 	if i < 0 || i >= len(f.rows) || f.rows[i].Status != payment.PaymentStatus_PENDING {
 		return Payment{}, ErrNotPending
@@ -100,6 +107,53 @@ func (f *fakePayments) HasSucceeded(_ context.Context, orderID int64) (bool, err
 		}
 	}
 	return false, nil
+}
+
+func (f *fakePayments) Get(_ context.Context, id int64) (Payment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i := int(id - 1); i >= 0 && i < len(f.rows) {
+		return f.rows[i], nil
+	}
+	return Payment{}, ErrNotFound
+}
+
+func (f *fakePayments) Pending(_ context.Context, before time.Time, limit int) ([]Payment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Payment
+	for _, r := range f.rows {
+		if r.Status == payment.PaymentStatus_PENDING && r.UpdatedAt.Before(before) && len(out) < limit {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakePayments) Refund(_ context.Context, consumer, msgKey string, id int64, o Outcome) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.processed == nil {
+		f.processed = map[string]bool{}
+	}
+	k := consumer + "/" + msgKey
+	if f.processed[k] {
+		return false, nil
+	}
+	f.processed[k] = true
+	r := &f.rows[id-1]
+	if r.Status != payment.PaymentStatus_SUCCEEDED {
+		return false, nil
+	}
+	r.Status, r.ProviderRef, r.FailureReason, r.UpdatedAt = o.Status, o.ProviderRef, o.FailureReason, time.Now().UTC()
+	return true, nil
+}
+
+// age makes payment id look last updated d ago.
+func (f *fakePayments) age(id int64, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rows[id-1].UpdatedAt = f.rows[id-1].UpdatedAt.Add(-d)
 }
 
 func (f *fakePayments) all() []Payment {
@@ -182,12 +236,56 @@ func (g *fakeGateway) Refund(_ context.Context, req RefundRequest) (RefundResult
 	return RefundResult{ProviderRef: "refund-" + req.ProviderRef}, nil
 }
 
+// sentMessage is a transactional message fakeTx sent.
+type sentMessage struct {
+	topic, key string
+	body       []byte
+	// outcome is commit, rollback or unknown.
+	outcome string
+}
+
+// fakeTx runs the local transaction at once, like mq.TxProducer, and
+// records the message with the outcome local chose. With sendErr set the
+// half message "cannot be stored": local does not run.
+type fakeTx struct {
+	mu      sync.Mutex
+	sent    []sentMessage
+	sendErr error
+}
+
+func (f *fakeTx) Send(ctx context.Context, topic, key string, body []byte, _ map[string]string, local mq.LocalTx) error {
+	if f.sendErr != nil {
+		return f.sendErr
+	}
+	err := local(ctx)
+	outcome := "commit"
+	switch {
+	case errors.Is(err, mq.ErrUnknown):
+		outcome = "unknown"
+	case err != nil:
+		outcome = "rollback"
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, sentMessage{topic: topic, key: key, body: body, outcome: outcome})
+	return err
+}
+
+func (f *fakeTx) messages() []sentMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sentMessage(nil), f.sent...)
+}
+
 type fixture struct {
 	deps     Deps
 	payments *fakePayments
 	orders   *fakeOrders
 	gateway  *fakeGateway
+	tx       *fakeTx
 }
+
+const testTopic = "payment_succeeded_t"
 
 const (
 	owner    int64 = 7
@@ -197,16 +295,23 @@ const (
 // newFixture has one payable order (id 100, total 4250 cents) of owner.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{payments: &fakePayments{}, orders: &fakeOrders{}, gateway: &fakeGateway{}}
+	f := &fixture{payments: &fakePayments{}, orders: &fakeOrders{}, gateway: &fakeGateway{}, tx: &fakeTx{}}
 	f.orders.add(&order.Order{OrderId: 100, UserId: owner, Status: order.OrderStatus_PENDING_PAYMENT, TotalCents: 4250})
 	f.deps = Deps{
-		Service:       "payment",
-		Instance:      "127.0.0.1:1",
-		Payments:      f.payments,
-		Orders:        f.orders,
-		Gateway:       f.gateway,
-		SettleTimeout: 5 * time.Second,
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Service:        "payment",
+		Instance:       "127.0.0.1:1",
+		Payments:       f.payments,
+		Orders:         f.orders,
+		Gateway:        f.gateway,
+		SettleTimeout:  5 * time.Second,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock:          time.Now,
+		Tx:             f.tx,
+		SucceededTopic: testTopic,
+		LocalTxTimeout: 4 * time.Second,
+		LocalTxWindow:  10 * time.Second,
+		RedriveAfter:   30 * time.Second,
+		RedriveBatch:   10,
 	}
 	return f
 }
@@ -214,3 +319,5 @@ func newFixture(t *testing.T) *fixture {
 func payReq(orderID, userID int64, key string) *payment.PayRequest {
 	return &payment.PayRequest{OrderId: orderID, UserId: userID, Method: "card", IdempotencyKey: key}
 }
+
+var errDown = errors.New("connection refused")

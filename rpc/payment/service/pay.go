@@ -26,9 +26,11 @@ func NewPay(deps Deps) *Pay { return &Pay{deps: deps} }
 // Run pays the order. A known key replays its payment (created=false)
 // without charging. Otherwise the order must be the caller's and awaiting
 // payment; a PENDING row is claimed under the unique (order, key), the
-// order's total is charged, and the row settles to SUCCEEDED or FAILED. A
-// decline is a FAILED payment, not an error, and the order stays payable
-// with a new key.
+// order's total is charged, and the row settles to SUCCEEDED (with its
+// payment.succeeded message, see settlement) or FAILED. A decline is a
+// FAILED payment, not an error, and the order stays payable with a new key.
+// The answer comes as soon as the payment is recorded; the order becomes
+// PAID when the order service consumes payment.succeeded, a moment later.
 func (s *Pay) Run(ctx context.Context, req *payment.PayRequest) (*payment.PayResponse, error) {
 	if err := validatePay(req); err != nil {
 		return nil, err
@@ -43,7 +45,7 @@ func (s *Pay) Run(ctx context.Context, req *payment.PayRequest) (*payment.PayRes
 
 	o, err := s.payableOrder(ctx, req)
 	if err != nil {
-		return nil, err
+		return s.refuse(ctx, req, err)
 	}
 	// A read check saves a charge in the common case; Settle's unique key
 	// still decides races.
@@ -52,7 +54,7 @@ func (s *Pay) Run(ctx context.Context, req *payment.PayRequest) (*payment.PayRes
 		return nil, fmt.Errorf("check payments of order %d: %w", o.GetOrderId(), err)
 	}
 	if paid {
-		return nil, errs.FailedPrecondition("order %d is already paid", o.GetOrderId())
+		return s.refuse(ctx, req, errs.FailedPrecondition("order %d is already paid", o.GetOrderId()))
 	}
 
 	// From the claim on, the work runs detached from the caller's
@@ -87,6 +89,24 @@ func (s *Pay) Run(ctx context.Context, req *payment.PayRequest) (*payment.PayRes
 		return nil, err
 	}
 	return &payment.PayResponse{Payment: toIDL(settled), Created: true}, nil
+}
+
+// refuse answers a request whose order cannot be paid (any more) with why,
+// unless a concurrent request with the same key has paid it since the
+// replay check: then the answer is that payment, as for any replay.
+func (s *Pay) refuse(ctx context.Context, req *payment.PayRequest, why error) (*payment.PayResponse, error) {
+	if !errs.Is(why, base.ErrorCode_FAILED_PRECONDITION) {
+		return nil, why
+	}
+	prev, err := s.deps.Payments.ByOrderKey(ctx, req.GetOrderId(), req.GetIdempotencyKey())
+	switch {
+	case err == nil:
+		return replay(prev, req)
+	case errors.Is(err, ErrNotFound):
+		return nil, why
+	default:
+		return nil, fmt.Errorf("look up payment of order %d: %w", req.GetOrderId(), err)
+	}
 }
 
 func validatePay(req *payment.PayRequest) error {
@@ -142,46 +162,24 @@ func (s *Pay) payableOrder(ctx context.Context, req *payment.PayRequest) (*order
 
 // chargeAndSettle charges the pending payment p and records the outcome.
 func (s *Pay) chargeAndSettle(ctx context.Context, p Payment) (Payment, error) {
-	res, err := s.deps.Gateway.Charge(ctx, ChargeRequest{
+	res, err := s.deps.Gateway.Charge(ctx, chargeOf(p))
+	if err != nil {
+		// Whether money moved is unknown: the payment stays PENDING, and
+		// replays of this key report it so, rather than charging again;
+		// the sweeper settles it later.
+		return Payment{}, fmt.Errorf("charge payment %d of order %d: %w", p.ID, p.OrderID, err)
+	}
+	return settlement{d: s.deps}.record(ctx, p, res)
+}
+
+// chargeOf is the provider request for p; the same payment always makes
+// the same request, which the provider answers once.
+func chargeOf(p Payment) ChargeRequest {
+	return ChargeRequest{
 		OrderID:        p.OrderID,
 		UserID:         p.UserID,
 		AmountCents:    p.AmountCents,
 		Method:         p.Method,
 		IdempotencyKey: p.IdempotencyKey,
-	})
-	if err != nil {
-		// Whether money moved is unknown: the payment stays PENDING, and
-		// replays of this key report it so, rather than charging again.
-		return Payment{}, fmt.Errorf("charge payment %d of order %d: %w", p.ID, p.OrderID, err)
 	}
-	outcome := Outcome{Status: payment.PaymentStatus_SUCCEEDED, ProviderRef: res.ProviderRef}
-	if !res.Approved {
-		outcome = Outcome{Status: payment.PaymentStatus_FAILED, ProviderRef: res.ProviderRef, FailureReason: res.DeclineReason}
-	}
-	settled, err := s.deps.Payments.Settle(ctx, p.ID, outcome)
-	if errors.Is(err, ErrAlreadyPaid) {
-		return Payment{}, s.refund(ctx, p, res.ProviderRef)
-	}
-	if err != nil {
-		return Payment{}, fmt.Errorf("settle payment %d of order %d as %s: %w", p.ID, p.OrderID, outcome.Status, err)
-	}
-	return settled, nil
-}
-
-// refund gives back a charge that lost the race to another key's success
-// on the same order, and answers FAILED_PRECONDITION like a paid order.
-func (s *Pay) refund(ctx context.Context, p Payment, chargeRef string) error {
-	res, err := s.deps.Gateway.Refund(ctx, RefundRequest{ProviderRef: chargeRef, AmountCents: p.AmountCents, IdempotencyKey: p.IdempotencyKey})
-	if err != nil {
-		return fmt.Errorf("refund payment %d of already paid order %d: %w", p.ID, p.OrderID, err)
-	}
-	s.deps.Logger.WarnContext(ctx, "refunded a charge for an order paid concurrently", "payment_id", p.ID, "order_id", p.OrderID)
-	if _, err := s.deps.Payments.Settle(ctx, p.ID, Outcome{
-		Status:        payment.PaymentStatus_REFUNDED,
-		ProviderRef:   res.ProviderRef,
-		FailureReason: "order already paid by another payment",
-	}); err != nil {
-		return fmt.Errorf("settle payment %d of order %d as REFUNDED: %w", p.ID, p.OrderID, err)
-	}
-	return errs.FailedPrecondition("order %d is already paid", p.OrderID)
 }

@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"github.com/kitemall/platform/kitex_gen/order"
 	"github.com/kitemall/platform/kitex_gen/payment"
 	"github.com/kitemall/platform/pkg/errs"
+	"github.com/kitemall/platform/rpc/payment/events"
 )
 
 func TestPayChargesTheOrderTotal(t *testing.T) {
@@ -329,4 +332,140 @@ func TestPayRecordsTheOutcomeAfterTheCallerGivesUp(t *testing.T) {
 	if len(rows) != 1 || rows[0].Status != payment.PaymentStatus_SUCCEEDED {
 		t.Errorf("rows = %+v, want one SUCCEEDED", rows)
 	}
+}
+
+func TestPaySettlesSucceededWithItsMessage(t *testing.T) {
+	f := newFixture(t)
+	resp, err := NewPay(f.deps).Run(context.Background(), payReq(100, owner, "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.tx.messages()
+	id := resp.Payment.PaymentId
+	if len(msgs) != 1 || msgs[0].topic != testTopic || msgs[0].key != events.Key(id) || msgs[0].outcome != "commit" {
+		t.Fatalf("sent %+v, want one committed payment.succeeded keyed %d", msgs, id)
+	}
+	var ev events.PaymentSucceeded
+	if err := json.Unmarshal(msgs[0].body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if want := (events.PaymentSucceeded{PaymentID: id, OrderID: 100, UserID: owner, AmountCents: 4250}); ev != want {
+		t.Fatalf("body %+v, want %+v", ev, want)
+	}
+}
+
+func TestPayDeclinedSendsNoMessage(t *testing.T) {
+	f := newFixture(t)
+	f.gateway.decline = map[string]bool{"k1": true}
+	if _, err := NewPay(f.deps).Run(context.Background(), payReq(100, owner, "k1")); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := f.tx.messages(); len(msgs) != 0 {
+		t.Fatalf("sent %+v for a declined charge, want nothing", msgs)
+	}
+}
+
+func TestPayThatCannotRecordItsOutcomeLeavesThePaymentPending(t *testing.T) {
+	tests := []struct {
+		name    string
+		arrange func(f *fixture)
+		outcome string // of the message, "" when none was stored
+	}{
+		{"the broker is down", func(f *fixture) { f.tx.sendErr = errors.New("no route to broker") }, ""},
+		{"the settle may or may not have committed", func(f *fixture) { f.payments.settleErr = fmt.Errorf("commit: %w", context.DeadlineExceeded) }, "unknown"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			tc.arrange(f)
+			_, err := NewPay(f.deps).Run(context.Background(), payReq(100, owner, "k1"))
+			if rpcErr, _ := errs.ForRPC(err); !errs.Is(rpcErr, base.ErrorCode_UNAVAILABLE) {
+				t.Fatalf("err %v reaches the caller as %v, want UNAVAILABLE (safe to retry)", err, rpcErr)
+			}
+			rows := f.payments.all()
+			if len(rows) != 1 || rows[0].Status != payment.PaymentStatus_PENDING || f.gateway.charges.Load() != 1 {
+				t.Fatalf("rows %+v, charges %d; want one PENDING payment charged once", rows, f.gateway.charges.Load())
+			}
+			msgs := f.tx.messages()
+			if tc.outcome == "" && len(msgs) != 0 || tc.outcome != "" && (len(msgs) != 1 || msgs[0].outcome != tc.outcome) {
+				t.Fatalf("sent %+v, want outcome %q", msgs, tc.outcome)
+			}
+		})
+	}
+}
+
+func TestPayLoserOfTheRaceRollsItsMessageBack(t *testing.T) {
+	f := newFixture(t)
+	// Another key's payment of the order succeeded after this one's check.
+	winner := Payment{OrderID: 100, UserID: owner, IdempotencyKey: "other", AmountCents: 4250, Method: "card"}
+	if err := f.payments.CreatePending(context.Background(), &winner); err != nil {
+		t.Fatal(err)
+	}
+	f.gateway.entered = make(chan struct{}, 1)
+	f.gateway.hold = make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := NewPay(f.deps).Run(context.Background(), payReq(100, owner, "k1"))
+		done <- err
+	}()
+	<-f.gateway.entered
+	if _, err := f.payments.Settle(context.Background(), winner.ID, Outcome{Status: payment.PaymentStatus_SUCCEEDED}); err != nil {
+		t.Fatal(err)
+	}
+	close(f.gateway.hold)
+	if err := <-done; !errs.Is(err, base.ErrorCode_FAILED_PRECONDITION) {
+		t.Fatalf("err %v, want FAILED_PRECONDITION", err)
+	}
+	if msgs := f.tx.messages(); len(msgs) != 1 || msgs[0].outcome != "rollback" {
+		t.Fatalf("sent %+v, want the loser's message rolled back", msgs)
+	}
+	if rows := f.payments.all(); rows[1].Status != payment.PaymentStatus_REFUNDED || f.gateway.refunds.Load() != 1 {
+		t.Fatalf("loser %+v after %d refunds, want REFUNDED once", rows[1], f.gateway.refunds.Load())
+	}
+}
+
+func TestPayDuplicateThatArrivesAfterItsTwinPaidReplaysIt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// orderPaid: the order service has already heard of the payment.
+		orderPaid bool
+	}{
+		{"the payment succeeded, the order still awaits it", false},
+		{"the order is already PAID", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			first, err := NewPay(f.deps).Run(context.Background(), payReq(100, owner, "k1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.orderPaid {
+				f.orders.add(&order.Order{OrderId: 100, UserId: owner, Status: order.OrderStatus_PAID, TotalCents: 4250})
+			}
+			// The twin's replay check ran before the first claimed the key.
+			d := f.deps
+			d.Payments = &missFirstLookup{fakePayments: f.payments}
+			resp, err := NewPay(d).Run(context.Background(), payReq(100, owner, "k1"))
+			if err != nil || resp.Created || resp.Payment.PaymentId != first.Payment.PaymentId {
+				t.Fatalf("twin = %+v, %v; want the first payment replayed", resp, err)
+			}
+			if c := f.gateway.charges.Load(); c != 1 {
+				t.Fatalf("gateway charged %d times, want 1", c)
+			}
+		})
+	}
+}
+
+// missFirstLookup answers its first ByOrderKey as if the key were new.
+type missFirstLookup struct {
+	*fakePayments
+	looked bool
+}
+
+func (m *missFirstLookup) ByOrderKey(ctx context.Context, orderID int64, key string) (Payment, error) {
+	if !m.looked {
+		m.looked = true
+		return Payment{}, ErrNotFound
+	}
+	return m.fakePayments.ByOrderKey(ctx, orderID, key)
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/kitemall/platform/kitex_gen/order"
 	"github.com/kitemall/platform/kitex_gen/payment"
+	"github.com/kitemall/platform/pkg/failpoint"
+	"github.com/kitemall/platform/pkg/mq"
 )
 
 // Errors the Payments implementations return.
@@ -69,6 +71,19 @@ type Payments interface {
 	ByOrder(ctx context.Context, orderID, userID int64) ([]Payment, error)
 	// HasSucceeded reports whether the order has a SUCCEEDED payment.
 	HasSucceeded(ctx context.Context, orderID int64) (bool, error)
+
+	// The methods below serve the message flows, which act for no user.
+
+	// Get returns payment id, or ErrNotFound.
+	Get(ctx context.Context, id int64) (Payment, error)
+	// Pending returns up to limit PENDING payments last updated before
+	// before, oldest first.
+	Pending(ctx context.Context, before time.Time, limit int) ([]Payment, error)
+	// Refund, in one transaction, records msgKey as processed by consumer
+	// and, when the record is new, moves a SUCCEEDED payment to o (status
+	// REFUNDED), freeing its order's success slot. It reports whether the
+	// payment moved.
+	Refund(ctx context.Context, consumer, msgKey string, id int64, o Outcome) (bool, error)
 }
 
 // Orders reads orders; the Kitex orderservice.Client implements it.
@@ -113,6 +128,30 @@ type Gateway interface {
 	Refund(ctx context.Context, req RefundRequest) (RefundResult, error)
 }
 
+// TxSender sends a transactional half message and runs local as its local
+// transaction (mq.TxProducer): local's nil commits the message, an error
+// wrapping mq.ErrUnknown leaves it to the check-back, any other error rolls
+// it back.
+type TxSender interface {
+	Send(ctx context.Context, topic, key string, body []byte, props map[string]string, local mq.LocalTx) error
+}
+
+// ConsumerRefund is the refund consumer's group base name and the consumer
+// column of its processed-message records.
+const ConsumerRefund = "payment-refund"
+
+// Failpoints, armed with FAILPOINTS=name,... to SIGKILL the process there
+// (pkg/failpoint); fault-injection tests use them.
+const (
+	// FailpointAfterHalfSent: the charge went through and the
+	// payment.succeeded half message is stored; the payment is still
+	// PENDING.
+	FailpointAfterHalfSent = "payment.after_half_sent"
+	// FailpointAfterLocalCommit: the payment is committed SUCCEEDED, the
+	// commit of the half message not yet sent to the broker.
+	FailpointAfterLocalCommit = "payment.after_local_commit"
+)
+
 // Deps is everything the operations need, built once by app.Build.
 type Deps struct {
 	// Service and Instance are what Ping reports.
@@ -127,6 +166,23 @@ type Deps struct {
 	// given up.
 	SettleTimeout time.Duration
 	Logger        *slog.Logger
+	Clock         func() time.Time
+
+	// Tx sends payment.succeeded to SucceededTopic.
+	Tx             TxSender
+	SucceededTopic string
+	// LocalTxTimeout bounds payment.succeeded's local transaction, so that
+	// it is certainly over when LocalTxWindow (longer) has passed since its
+	// half message was sent: only then may the check-back roll it back.
+	LocalTxTimeout time.Duration
+	LocalTxWindow  time.Duration
+	// RedriveAfter is how long a payment may stay PENDING before the
+	// sweeper charges it again (idempotently) and settles it; it must
+	// outlast SettleTimeout, so that the sweeper never races a Pay still
+	// in flight. RedriveBatch bounds one sweep.
+	RedriveAfter time.Duration
+	RedriveBatch int
+	Failpoints   failpoint.Set
 }
 
 func toIDL(p Payment) *payment.Payment {
