@@ -187,10 +187,10 @@ func testHappyPath(t *testing.T, c *client) {
 	if gotOrder.Status != http.StatusOK || gotOrder.int(t, "order_id") != orderID || gotOrder.int(t, "total_cents") != wantTotal {
 		t.Fatalf("get order: %d %s", gotOrder.Status, gotOrder.Body)
 	}
-	// The payment service does not tell the order service yet (no RPC in
-	// the IDL, no event consumer), so the order may still await payment.
-	if st := gotOrder.JSON(t)["status"]; st != "PAID" && st != "PENDING_PAYMENT" {
-		t.Fatalf("order status %v after a successful payment", st)
+	// The order learns of its payment from the payment.succeeded message,
+	// without the client doing anything else.
+	if !waitStatus(t, c, auth, orderID, "PAID", 15*time.Second) {
+		t.Fatalf("order %d is not PAID 15 s after a successful payment", orderID)
 	}
 	list := c.do("GET", "/api/v1/orders?page=1&page_size=10", auth, "")
 	items, _ := list.JSON(t)["items"].([]any)
@@ -234,11 +234,9 @@ func testCancelAndStock(t *testing.T, c *client) {
 		t.Fatalf("pay: %d %s", pay.Status, pay.Body)
 	}
 	// Cancelling a PAID order is a 409. The order learns of its payment
-	// asynchronously (and, until the payment event flow lands, not at all),
-	// so the check runs once the order reads PAID.
-	if !waitStatus(t, c, auth, paid, "PAID", 3*time.Second) {
-		t.Logf("order %d still PENDING_PAYMENT 3 s after a successful payment: the order service is not told of payments yet, cancel-after-pay not checked here", paid)
-		return
+	// asynchronously, so wait until it reads PAID.
+	if !waitStatus(t, c, auth, paid, "PAID", 15*time.Second) {
+		t.Fatalf("order %d is not PAID 15 s after a successful payment", paid)
 	}
 	c.do("POST", fmt.Sprintf("/api/v1/orders/%d/cancel", paid), auth, ``).requireError(t, http.StatusConflict, "FAILED_PRECONDITION")
 }
