@@ -28,6 +28,7 @@ func broker(t *testing.T, ctx context.Context, prefix string) (mq.Config, string
 	t.Helper()
 	cfg := mq.DefaultConfig()
 	cfg.NameServers = []string{testenv.RocketMQNameServer(t)}
+	cfg.BrokerAddr = testenv.RocketMQBroker(t)
 	topic := prefix + "_" + testenv.Unique()
 	if err := mq.CreateTopics(ctx, cfg, topic); err != nil {
 		t.Fatal(err)

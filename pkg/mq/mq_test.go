@@ -20,6 +20,7 @@ import (
 func TestHalfMessageSettledByCheckBack(t *testing.T) {
 	cfg := mq.DefaultConfig()
 	cfg.NameServers = []string{testenv.RocketMQNameServer(t)}
+	cfg.BrokerAddr = testenv.RocketMQBroker(t)
 	run := testenv.Unique()
 	topic, group := "smoke_tx_"+run, "smoke_tx_"+run
 
@@ -106,6 +107,7 @@ func TestHalfMessageSettledByCheckBack(t *testing.T) {
 func TestRestartedProducerSettlesItsPredecessorsHalfMessages(t *testing.T) {
 	cfg := mq.DefaultConfig()
 	cfg.NameServers = []string{testenv.RocketMQNameServer(t)}
+	cfg.BrokerAddr = testenv.RocketMQBroker(t)
 	run := testenv.Unique()
 	topic, group := "restart_tx_"+run, "restart_tx_"+run
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -165,3 +165,12 @@ func WaitInstances(t testing.TB, endpoints []string, service string, want int) [
 func Transport() string {
 	return env("KITEX_TRANSPORT", "mux")
 }
+
+// RocketMQBroker returns the broker address (topics are created on it),
+// failing the test if the broker is down.
+func RocketMQBroker(t testing.TB) string {
+	t.Helper()
+	addr := env("ROCKETMQ_BROKER", "127.0.0.1:10911")
+	requireTCP(t, "RocketMQ broker", addr)
+	return addr
+}

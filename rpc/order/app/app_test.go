@@ -99,6 +99,7 @@ func startStack(t *testing.T, adjust func(*app.Config)) stack {
 	ocfg.Clients.Transport = testenv.Transport()
 	ocfg.Clients.Product.Service = pcfg.Server.Service
 	ocfg.Messaging.RocketMQ.NameServers = []string{testenv.RocketMQNameServer(t)}
+	ocfg.Messaging.RocketMQ.BrokerAddr = testenv.RocketMQBroker(t)
 	ocfg.Messaging.Namespace = "ordertest_" + run
 	// Fail fast: a message that keeps failing reaches the DLQ in seconds.
 	ocfg.Messaging.Consumer = mq.ConsumerConfig{MaxReconsumes: 2, RetryDelayLevel: 1}

@@ -149,6 +149,7 @@ func startStack(t *testing.T, f flows) stack {
 	ocfg.Observability = observability.Config{LogLevel: "warn"}
 	ocfg.PaymentWindow = f.paymentWindow
 	ocfg.Messaging.RocketMQ.NameServers = []string{testenv.RocketMQNameServer(t)}
+	ocfg.Messaging.RocketMQ.BrokerAddr = testenv.RocketMQBroker(t)
 	ocfg.Messaging.Namespace = "paytest_" + run
 	ocfg.Messaging.Consumer = mq.ConsumerConfig{MaxReconsumes: 2, RetryDelayLevel: 1}
 	ocfg.Messaging.LocalTxTimeout, ocfg.Messaging.LocalTxWindow = time.Second, 2*time.Second
