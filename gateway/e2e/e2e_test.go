@@ -333,7 +333,7 @@ func testBadInputs(t *testing.T, p *platform, c *client) {
 		{"user creates a product", "POST", "/api/v1/products", alice, `{"name":"x","category":"c","price_cents":1,"stock":1}`, 403, "PERMISSION_DENIED"},
 	}
 
-	before := p.snapshot(t)
+	before := p.quiescentSnapshot(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c.do(tc.method, tc.path, tc.h, tc.body).requireError(t, tc.wantStatus, tc.wantCode)

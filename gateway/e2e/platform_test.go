@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -263,6 +264,25 @@ func cleanRedis(t *testing.T, cfg redisx.Config, prefix string) {
 
 // snapshot returns, for every table of every service database, its row
 // count and checksum, so a test can prove that nothing was written.
+// quiescentSnapshot waits until the databases stop changing (the earlier
+// subtests' asynchronous effects, such as a paid order's stock confirmation,
+// have landed) and returns that snapshot, so a later comparison sees only
+// what happens after it.
+func (p *platform) quiescentSnapshot(t *testing.T) map[string]string {
+	t.Helper()
+	prev := p.snapshot(t)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		cur := p.snapshot(t)
+		if maps.Equal(prev, cur) {
+			return cur
+		}
+		prev = cur
+	}
+	t.Fatal("the databases kept changing for 20 s before the bad-input checks")
+	return nil
+}
+
 func (p *platform) snapshot(t *testing.T) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -174,6 +174,7 @@ func startStack(t *testing.T, f flows) stack {
 	cfg.Sandbox.Latency = time.Millisecond
 	cfg.Observability = observability.Config{LogLevel: "warn"}
 	cfg.Messaging.RocketMQ.NameServers = ocfg.Messaging.RocketMQ.NameServers
+	cfg.Messaging.RocketMQ.BrokerAddr = ocfg.Messaging.RocketMQ.BrokerAddr
 	cfg.Messaging.Namespace = ocfg.Messaging.Namespace
 	cfg.Messaging.Consumer = ocfg.Messaging.Consumer
 	cfg.Messaging.LocalTxTimeout, cfg.Messaging.LocalTxWindow = time.Second, 2*time.Second
