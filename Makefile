@@ -116,7 +116,7 @@ clean:
 	-bash $(STACK) down --purge
 	rm -rf $(BIN) .run benchmarks/results/*.tmp
 
-# The benchmark suite (about 5 minutes): results into benchmarks/results,
+# The benchmark suite (about 8 minutes; BENCH_PARTS=codec,rpc skips the gateway part): results into benchmarks/results,
 # compared with benchmarks/baseline; fails on a significant regression.
 bench:
 	./benchmarks/bench.sh

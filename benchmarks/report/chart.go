@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,22 +13,30 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/kitemall/platform/benchmarks/gwbench"
 	"github.com/kitemall/platform/benchmarks/rpcbench"
 )
 
 // Chart files written into the results directory.
 const (
-	CodecChart  = "codec.png"
-	RPCQPSChart = "rpc_qps.png"
-	RPCP99Chart = "rpc_p99.png"
-	RPCCPUChart = "rpc_cpu.png"
+	CodecChart   = "codec.png"
+	RPCQPSChart  = "rpc_qps.png"
+	RPCP99Chart  = "rpc_p99.png"
+	RPCCPUChart  = "rpc_cpu.png"
+	GatewayChart = "gateway.png"
 )
 
-// WriteCharts draws the codec table and the RPC sweep into dir.
-func WriteCharts(dir string, c *CodecRuns, rep *rpcbench.Report) error {
+// WriteCharts draws the codec table, the RPC sweep and the gateway run
+// into dir; each may be nil.
+func WriteCharts(dir string, c *CodecRuns, rep *rpcbench.Report, gw *gwbench.Report) error {
 	if c != nil {
 		if err := codecChart(filepath.Join(dir, CodecChart), c); err != nil {
 			return fmt.Errorf("codec chart: %w", err)
+		}
+	}
+	if gw != nil {
+		if err := gatewayChart(filepath.Join(dir, GatewayChart), gw); err != nil {
+			return fmt.Errorf("gateway chart: %w", err)
 		}
 	}
 	if rep == nil {
@@ -88,6 +97,35 @@ func codecChart(file string, c *CodecRuns) error {
 	p.NominalX(c.Msgs...)
 	p.Y.Min, p.Y.Max = 0, top*1.35 // head room for the legend
 	return p.Save(28*vg.Centimeter, 13*vg.Centimeter, file)
+}
+
+// gatewayChart draws QPS over concurrency (log scale: the bare handler
+// serves an order of magnitude more) for the product read through the
+// gateway and on the bare Hertz server, and for the order write.
+func gatewayChart(file string, rep *gwbench.Report) error {
+	med := gatewayMedians(rep)
+	series := map[string]map[int]pointMedians{}
+	var labels []string
+	var conc []int
+	for _, k := range gatewayRows(rep) {
+		m, ok := med[k]
+		if !ok {
+			continue
+		}
+		label := k.target + " " + k.route
+		if series[label] == nil {
+			series[label] = map[int]pointMedians{}
+			labels = append(labels, label)
+		}
+		series[label][k.conc] = pointMedians{QPS: m.QPS}
+		if !slices.Contains(conc, k.conc) {
+			conc = append(conc, k.conc)
+		}
+	}
+	slices.Sort(conc)
+	meta := rpcbench.Meta{Concurrency: conc, Transports: labels}
+	return sweepChart(file, "Gateway vs bare Hertz, end to end over HTTP (higher is better)", "requests/s (log)", true, meta, series,
+		func(m pointMedians) float64 { return m.QPS })
 }
 
 // hline marks y=1 (FastCodec itself) across the chart.

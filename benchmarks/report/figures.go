@@ -131,7 +131,8 @@ func rpcRatio(rep *rpcbench.Report, transport, peer string, f func(t, p rpcbench
 
 // RPCFigures derives the tracked RPC figures: each Kitex path's QPS over
 // gRPC's, and for the default path (Thrift over the pool) also gRPC's p99
-// and server CPU per request over ours, and our QPS over the raw ceiling.
+// and server CPU per request over ours, and our QPS over the raw ceiling;
+// for the platform paths, raw TCP's server CPU per request over theirs.
 // Each is the geometric mean over the concurrency levels of one round.
 func RPCFigures(rep *rpcbench.Report) []Figure {
 	qps := func(t, p rpcbench.Point) float64 { return t.QPS / p.QPS }
@@ -158,6 +159,13 @@ func RPCFigures(rep *rpcbench.Report) []Figure {
 			Values: rpcRatio(rep, KitexThrift, RawTCP, qps), Better: HigherIsBetter, Threshold: RPCThreshold,
 		},
 	)
+	for _, pp := range PlatformPaths {
+		figs = append(figs, Figure{
+			Name: fmt.Sprintf("rpc %s: raw-tcp server CPU/req / server CPU/req", pp.Path), Unit: "x",
+			Values: rpcRatio(rep, pp.Path, RawTCP, func(t, p rpcbench.Point) float64 { return p.ServerCPUPerReq / t.ServerCPUPerReq }),
+			Better: HigherIsBetter, Threshold: RPCThreshold,
+		})
+	}
 	return slices.DeleteFunc(figs, func(f Figure) bool { return len(f.Values) == 0 })
 }
 

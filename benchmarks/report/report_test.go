@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kitemall/platform/benchmarks/gwbench"
 	"github.com/kitemall/platform/benchmarks/rpcbench"
 )
 
@@ -119,4 +120,54 @@ func TestRPCFiguresAreGeometricMeansPerRound(t *testing.T) {
 		}
 	}
 	t.Fatal("no kitex-thrift QPS figure")
+}
+
+func TestGatewayFigureIsTheGeometricMeanOfQPSRatiosPerRound(t *testing.T) {
+	pt := func(target string, c, round int, qps float64) gwbench.Point {
+		return gwbench.Point{Target: target, Route: gwbench.RouteGetProduct, Concurrency: c, Round: round, Result: rpcbench.Result{QPS: qps}}
+	}
+	rep := &gwbench.Report{
+		Meta: gwbench.Meta{Rounds: 2, Concurrency: []int{16, 64}},
+		Points: []gwbench.Point{
+			pt(gwbench.TargetGateway, 16, 1, 100), pt(gwbench.TargetBare, 16, 1, 1000), // 0.1
+			pt(gwbench.TargetGateway, 64, 1, 400), pt(gwbench.TargetBare, 64, 1, 1000), // 0.4
+			pt(gwbench.TargetGateway, 16, 2, 500), pt(gwbench.TargetBare, 16, 2, 1000),
+			// An order point must not count as a read.
+			{Target: gwbench.TargetGateway, Route: gwbench.RouteCreateOrder, Concurrency: 64, Round: 2, Result: rpcbench.Result{QPS: 1}},
+		},
+	}
+	figs := GatewayFigures(rep)
+	if len(figs) != 1 || len(figs[0].Values) != 2 {
+		t.Fatalf("figures = %+v, want one with two rounds", figs)
+	}
+	if v := figs[0].Values; math.Abs(v[0]-0.2) > 1e-9 || math.Abs(v[1]-0.5) > 1e-9 {
+		t.Errorf("values = %v, want [0.2 (geomean of 0.1 and 0.4) 0.5]", v)
+	}
+	rows := GatewayRatioTable(rep).Rows
+	if len(rows) != 2 || rows[0][1] != "0.30 ✗" || rows[1][1] != "0.40 ✗" {
+		t.Errorf("ratio rows = %v, want medians 0.30 (of 0.1 and 0.5) and 0.40, both missing the 0.5 target", rows)
+	}
+}
+
+func TestPlatformPathTableComparesWithRawTCPAndPlainKitex(t *testing.T) {
+	pt := func(tr string, cpu float64) rpcbench.Point {
+		return rpcbench.Point{Transport: tr, Concurrency: 16, Round: 1, Result: rpcbench.Result{QPS: 1000}, ServerCPUPerReq: cpu}
+	}
+	rep := &rpcbench.Report{
+		Meta:   rpcbench.Meta{Rounds: 1, Concurrency: []int{16}},
+		Points: []rpcbench.Point{pt("kitex-platform", 24), pt("kitex-thrift-mux", 12), pt(RawTCP, 20)},
+	}
+	rows := PlatformPathTable(rep).Rows
+	if len(rows) != 1 || rows[0][3] != "1.20 ✓" || rows[0][5] != "2.00" {
+		t.Errorf("rows = %v, want 1.20 ✓ against raw TCP and 2.00 against plain mux", rows)
+	}
+	for _, f := range RPCFigures(rep) {
+		if f.Name == "rpc kitex-platform: raw-tcp server CPU/req / server CPU/req" {
+			if math.Abs(f.Values[0]-20.0/24) > 1e-9 {
+				t.Errorf("figure = %v, want %v", f.Values, 20.0/24)
+			}
+			return
+		}
+	}
+	t.Error("no platform-path figure")
 }

@@ -10,6 +10,12 @@ import (
 	"time"
 )
 
+// Caller makes one call of a closed loop: a Client, or any other
+// request (the gateway benchmark's HTTP callers).
+type Caller interface {
+	Call(ctx context.Context) error
+}
+
 // Load is one point of the sweep: a closed loop of Concurrency callers,
 // each making its next call as soon as the previous one returns.
 type Load struct {
@@ -47,7 +53,7 @@ const (
 // Run drives c with l and returns the measured phase's figures. It stops
 // by itself: after Warmup+Duration, or MaxRequests measured calls, plus
 // the time the last in-flight calls take (each bounded by its timeout).
-func Run(ctx context.Context, c Client, l Load) (Result, error) {
+func Run(ctx context.Context, c Caller, l Load) (Result, error) {
 	if l.Concurrency < 1 || l.Duration <= 0 {
 		return Result{}, errors.New("rpcbench: load needs Concurrency >= 1 and Duration > 0")
 	}

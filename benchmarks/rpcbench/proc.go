@@ -44,23 +44,29 @@ func ProcCPU(pid int) (time.Duration, error) {
 
 // ProcRSS returns the resident set size of process pid in bytes, from
 // VmRSS in /proc/<pid>/status.
-func ProcRSS(pid int) (int64, error) {
+func ProcRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmRSS") }
+
+// ProcHWM returns the peak resident set size of process pid over its life
+// in bytes, from VmHWM in /proc/<pid>/status.
+func ProcHWM(pid int) (int64, error) { return procStatusBytes(pid, "VmHWM") }
+
+func procStatusBytes(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(b)) {
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		rest, ok := strings.CutPrefix(line, field+":")
 		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("parse VmRSS of %d: %w", pid, err)
+			return 0, fmt.Errorf("parse %s of %d: %w", field, pid, err)
 		}
 		return kb << 10, nil
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // ProcSockets returns how many sockets process pid has open (listeners

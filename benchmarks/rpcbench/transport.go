@@ -72,6 +72,8 @@ func Transports() []Transport {
 		KitexThrift{},
 		KitexThrift{Mux: true},
 		KitexProtobuf{},
+		KitexPlatform{},
+		KitexPlatform{Pool: true},
 		GRPC{},
 		RawTCP{},
 	}

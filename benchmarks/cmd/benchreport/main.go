@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kitemall/platform/benchmarks/gwbench"
 	"github.com/kitemall/platform/benchmarks/report"
 	"github.com/kitemall/platform/benchmarks/rpcbench"
 )
@@ -24,6 +25,7 @@ import (
 const (
 	codecFile   = "codec.txt"
 	rpcFile     = "rpc.json"
+	gatewayFile = "gateway.json"
 	summaryFile = "summary.md"
 )
 
@@ -53,18 +55,24 @@ func main() {
 
 // run is main without the exits, so a failure and a regression stay apart.
 func run(out io.Writer, resultsDir, baselineDir string, gate bool, readme string) (failed bool, err error) {
-	codec, rpc, err := readRun(resultsDir)
+	cur, err := readRun(resultsDir)
 	if err != nil {
 		return false, err
 	}
 	var tables []report.Table
-	if codec != nil {
-		tables = append(tables, report.CodecTable(codec), report.TargetTable(codec), report.ClaimTable(codec))
+	if cur.codec != nil {
+		tables = append(tables, report.CodecTable(cur.codec), report.TargetTable(cur.codec), report.ClaimTable(cur.codec))
 	}
-	if rpc != nil {
-		tables = append(tables, report.RPCTable(rpc), report.RPCRatioTable(rpc))
-		if len(rpc.Memory) > 0 {
-			tables = append(tables, report.MemoryTable(rpc))
+	if cur.rpc != nil {
+		tables = append(tables, report.RPCTable(cur.rpc), report.RPCRatioTable(cur.rpc), report.PlatformPathTable(cur.rpc))
+		if len(cur.rpc.Memory) > 0 {
+			tables = append(tables, report.MemoryTable(cur.rpc))
+		}
+	}
+	if cur.gw != nil {
+		tables = append(tables, report.GatewayTable(cur.gw), report.GatewayRatioTable(cur.gw), report.GatewayMemoryTable(cur.gw))
+		if len(cur.gw.CPUShares) > 0 {
+			tables = append(tables, report.GatewayProfileTable(cur.gw))
 		}
 	}
 	for _, t := range tables {
@@ -72,39 +80,45 @@ func run(out io.Writer, resultsDir, baselineDir string, gate bool, readme string
 			return false, err
 		}
 	}
-	if err := report.WriteCharts(resultsDir, codec, rpc); err != nil {
+	if err := report.WriteCharts(resultsDir, cur.codec, cur.rpc, cur.gw); err != nil {
 		return false, err
 	}
 	fmt.Fprintf(out, "\nbenchreport: charts written to %s\n", resultsDir)
 
-	cur := figures(codec, rpc)
+	figs := cur.figures()
 	var md bytes.Buffer
-	fmt.Fprintf(&md, "%s\n", runLine(rpc))
+	fmt.Fprintf(&md, "%s\n", cur.runLine())
 	for _, t := range tables {
 		if err := t.Markdown(&md); err != nil {
 			return false, err
 		}
 	}
-	if err := report.FiguresTable("Tracked figures of this run (the regression gate compares these with the baseline)", cur).Markdown(&md); err != nil {
+	if err := report.FiguresTable("Tracked figures of this run (the regression gate compares these with the baseline)", figs).Markdown(&md); err != nil {
 		return false, err
 	}
 
 	if gate {
-		baseCodec, baseRPC, err := readRun(baselineDir)
+		base, err := readRun(baselineDir)
 		if err != nil {
 			return false, fmt.Errorf("baseline (record one with `make bench-baseline`): %w", err)
 		}
 		// A part this run skipped (BENCH_PARTS) is not gated; a figure
 		// missing from a part that ran still fails.
-		if codec == nil {
-			baseCodec = nil
-			fmt.Fprintln(out, "\nbenchreport: no codec results in this run: codec figures not gated")
+		for _, part := range []struct {
+			name    string
+			skipped bool
+			drop    func()
+		}{
+			{"codec", cur.codec == nil, func() { base.codec = nil }},
+			{"RPC", cur.rpc == nil, func() { base.rpc = nil }},
+			{"gateway", cur.gw == nil, func() { base.gw = nil }},
+		} {
+			if part.skipped {
+				part.drop()
+				fmt.Fprintf(out, "\nbenchreport: no %s results in this run: %s figures not gated\n", part.name, part.name)
+			}
 		}
-		if rpc == nil {
-			baseRPC = nil
-			fmt.Fprintln(out, "\nbenchreport: no RPC results in this run: RPC figures not gated")
-		}
-		verdicts := report.Gate(figures(baseCodec, baseRPC), cur)
+		verdicts := report.Gate(base.figures(), figs)
 		fmt.Fprintf(out, "\n== Regression gate: this run vs %s (Mann-Whitney U over rounds, ratios of peers measured in the same round)\n", baselineDir)
 		if err := report.PrintGate(out, verdicts); err != nil {
 			return false, err
@@ -123,45 +137,66 @@ func run(out io.Writer, resultsDir, baselineDir string, gate bool, readme string
 	return failed, nil
 }
 
-// readRun reads a run's codec and RPC results; either may be absent (a
-// codec-only run), not both.
-func readRun(dir string) (*report.CodecRuns, *rpcbench.Report, error) {
-	codec, err := report.ReadCodecFile(filepath.Join(dir, codecFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		codec, err = nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	rpc, err := rpcbench.ReadReport(filepath.Join(dir, rpcFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		rpc, err = nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if codec == nil && rpc == nil {
-		return nil, nil, fmt.Errorf("no %s or %s in %s", codecFile, rpcFile, dir)
-	}
-	return codec, rpc, nil
+// runData is one run's results; a part the run skipped is nil.
+type runData struct {
+	codec *report.CodecRuns
+	rpc   *rpcbench.Report
+	gw    *gwbench.Report
 }
 
-func figures(codec *report.CodecRuns, rpc *rpcbench.Report) []report.Figure {
-	var figs []report.Figure
-	if codec != nil {
-		figs = append(figs, report.CodecFigures(codec)...)
+// readRun reads a run's codec, RPC and gateway results; any may be
+// absent (BENCH_PARTS), not all.
+func readRun(dir string) (runData, error) {
+	var r runData
+	var err error
+	if r.codec, err = optional(report.ReadCodecFile(filepath.Join(dir, codecFile))); err != nil {
+		return r, err
 	}
-	if rpc != nil {
-		figs = append(figs, report.RPCFigures(rpc)...)
+	if r.rpc, err = optional(rpcbench.ReadReport(filepath.Join(dir, rpcFile))); err != nil {
+		return r, err
+	}
+	if r.gw, err = optional(gwbench.ReadReport(filepath.Join(dir, gatewayFile))); err != nil {
+		return r, err
+	}
+	if r.codec == nil && r.rpc == nil && r.gw == nil {
+		return r, fmt.Errorf("no %s, %s or %s in %s", codecFile, rpcFile, gatewayFile, dir)
+	}
+	return r, nil
+}
+
+// optional turns a missing file into nil.
+func optional[T any](v *T, err error) (*T, error) {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return v, err
+}
+
+func (r runData) figures() []report.Figure {
+	var figs []report.Figure
+	if r.codec != nil {
+		figs = append(figs, report.CodecFigures(r.codec)...)
+	}
+	if r.rpc != nil {
+		figs = append(figs, report.RPCFigures(r.rpc)...)
+	}
+	if r.gw != nil {
+		figs = append(figs, report.GatewayFigures(r.gw)...)
 	}
 	return figs
 }
 
-func runLine(rpc *rpcbench.Report) string {
-	if rpc == nil {
+func (r runData) runLine() string {
+	var m rpcbench.Meta
+	switch {
+	case r.rpc != nil:
+		m = r.rpc.Meta
+	case r.gw != nil:
+		g := r.gw.Meta
+		m = rpcbench.Meta{Started: g.Started, NumCPU: g.NumCPU, CPUModel: g.CPUModel, GoVersion: g.GoVersion}
+	default:
 		return "_Codec-only run._"
 	}
-	m := rpc.Meta
 	return fmt.Sprintf("_Run of %s on %d× %s, %s._", m.Started.Format("2006-01-02 15:04 UTC"), m.NumCPU, m.CPUModel, m.GoVersion)
 }
 
@@ -182,7 +217,7 @@ func refreshReadme(path, resultsDir, md string) error {
 		return err
 	}
 	var charts strings.Builder
-	for _, c := range []string{report.CodecChart, report.RPCQPSChart, report.RPCP99Chart, report.RPCCPUChart} {
+	for _, c := range []string{report.CodecChart, report.RPCQPSChart, report.RPCP99Chart, report.RPCCPUChart, report.GatewayChart} {
 		if _, err := os.Stat(filepath.Join(resultsDir, c)); err == nil {
 			fmt.Fprintf(&charts, "![%s](%s)\n\n", strings.TrimSuffix(c, ".png"), filepath.ToSlash(filepath.Join(rel, c)))
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kitemall/platform/benchmarks/gwbench"
 	"github.com/kitemall/platform/benchmarks/rpcbench"
 )
 
@@ -44,6 +45,32 @@ func writeRun(t *testing.T, dir string, speedup float64) {
 	if err := rep.Write(filepath.Join(dir, rpcFile)); err != nil {
 		t.Fatal(err)
 	}
+	writeGateway(t, dir, 0.1)
+}
+
+// writeGateway writes a synthetic gateway run in which the gateway serves
+// ratio times the bare server's QPS, with a little spread over rounds.
+func writeGateway(t *testing.T, dir string, ratio float64) {
+	t.Helper()
+	gw := &gwbench.Report{
+		Meta:   gwbench.Meta{Rounds: 4, Concurrency: []int{16}, OrderConcurrency: []int{16}, MemConcurrency: 500, Duration: time.Second},
+		Memory: []gwbench.Memory{{Process: "product", IdleRSS: 40 << 20, LoadHWM: 50 << 20, ConcHWM: 60 << 20}},
+	}
+	for round := 1; round <= 4; round++ {
+		spread := 1 + 0.01*float64(round)
+		for _, p := range []gwbench.Point{
+			{Target: gwbench.TargetGateway, Route: gwbench.RouteGetProduct, Result: rpcbench.Result{QPS: 10000 * ratio * spread}},
+			{Target: gwbench.TargetBare, Route: gwbench.RouteGetProduct, Result: rpcbench.Result{QPS: 10000}},
+			{Target: gwbench.TargetGateway, Route: gwbench.RouteCreateOrder, Result: rpcbench.Result{QPS: 200}},
+		} {
+			p.Concurrency, p.Round = 16, round
+			p.Requests, p.P50, p.P99, p.P999 = 100, time.Millisecond, time.Millisecond, time.Millisecond
+			gw.Points = append(gw.Points, p)
+		}
+	}
+	if err := gw.Write(filepath.Join(dir, gatewayFile)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestGateFailsOnASlowerCodec runs the whole report on synthetic runs: it
@@ -69,7 +96,7 @@ func TestGateFailsOnASlowerCodec(t *testing.T) {
 		t.Fatalf("slower codec: failed=%v err=%v, want a failure", failed, err)
 	}
 
-	for _, f := range []string{summaryFile, "codec.png", "rpc_qps.png"} {
+	for _, f := range []string{summaryFile, "codec.png", "rpc_qps.png", "gateway.png"} {
 		if _, err := os.Stat(filepath.Join(same, f)); err != nil {
 			t.Errorf("run did not write %s: %v", f, err)
 		}
@@ -80,5 +107,20 @@ func TestGateFailsOnASlowerCodec(t *testing.T) {
 	}
 	if s := string(b); strings.Contains(s, "old") || !strings.Contains(s, "tail") || !strings.Contains(s, "codec.png") {
 		t.Errorf("README section not refreshed in place:\n%s", s)
+	}
+}
+
+// TestGateFailsOnASlowerGateway proves the gateway's QPS ratio is gated:
+// a run whose gateway serves half the baseline's share of the bare
+// server's QPS fails.
+func TestGateFailsOnASlowerGateway(t *testing.T) {
+	dir := t.TempDir()
+	base, slow := filepath.Join(dir, "base"), filepath.Join(dir, "slow")
+	writeRun(t, base, 3)
+	writeRun(t, slow, 3)
+	writeGateway(t, slow, 0.05)
+	failed, err := run(io.Discard, slow, base, true, "")
+	if err != nil || !failed {
+		t.Fatalf("slower gateway: failed=%v err=%v, want a failure", failed, err)
 	}
 }

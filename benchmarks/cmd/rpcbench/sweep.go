@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/pkg/klog"
-	"golang.org/x/sys/unix"
 
 	"github.com/kitemall/platform/benchmarks/rpcbench"
 )
@@ -41,7 +38,7 @@ type sweepConfig struct {
 func sweep(args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ExitOnError)
 	out := fs.String("out", "results/rpc.json", "where to write the results")
-	transports := fs.String("transports", "kitex-thrift,kitex-thrift-mux,kitex-protobuf,grpc,raw-tcp",
+	transports := fs.String("transports", "kitex-thrift,kitex-thrift-mux,kitex-protobuf,kitex-platform,grpc,raw-tcp",
 		"transports to sweep; name@N runs one with GOMAXPROCS=N on both sides (e.g. kitex-thrift@1,kitex-thrift@2)")
 	procs := fs.String("procs", defaultProcs, "GOMAXPROCS of server and client per transport, name=N,...; others get 1 when pinned, Go's default when not")
 	conc := fs.String("conc", "1,16,100,500", "concurrency levels")
@@ -81,11 +78,11 @@ func sweep(args []string) error {
 	if cfg.rounds < 1 || cfg.duration <= 0 || cfg.memConns < 1 {
 		return errors.New("need -rounds >= 1, -duration > 0, -mem-conns >= 1")
 	}
-	if onlineCPUs() < 2 && cfg.clientCPU >= 0 {
+	if rpcbench.OnlineCPUs() < 2 && cfg.clientCPU >= 0 {
 		fmt.Println("rpcbench: fewer than 2 cores: client and server are not pinned")
 		cfg.clientCPU, cfg.serverCPU = -1, -1
 	}
-	if err := pinSelf(cfg.clientCPU); err != nil {
+	if err := rpcbench.PinSelf(cfg.clientCPU); err != nil {
 		return err
 	}
 	klog.SetLevel(klog.LevelWarn)
@@ -265,41 +262,12 @@ func (s *rssSampler) stop() int64 {
 	return s.peak.Load()
 }
 
-// pinSelf re-executes this process under taskset when it is not yet
-// pinned to cpu: affinity must be set before the Go runtime starts its
-// threads, so it cannot be changed from inside.
-func pinSelf(cpu int) error {
-	if cpu < 0 {
-		return nil
-	}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return err
-	}
-	if set.Count() == 1 && set.IsSet(cpu) {
-		return nil
-	}
-	if os.Getenv("RPCBENCH_PINNED") != "" {
-		return fmt.Errorf("still not pinned to cpu %d after taskset", cpu)
-	}
-	taskset, err := exec.LookPath("taskset")
-	if err != nil {
-		return fmt.Errorf("pinning needs taskset (util-linux), or pass -client-cpu -1 -server-cpu -1: %w", err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	argv := append([]string{"taskset", "-c", strconv.Itoa(cpu), self}, os.Args[1:]...)
-	return syscall.Exec(taskset, argv, append(os.Environ(), "RPCBENCH_PINNED=1"))
-}
-
 func meta(cfg sweepConfig) rpcbench.Meta {
 	m := rpcbench.Meta{
 		Started:     time.Now().UTC(),
 		GoVersion:   runtime.Version(),
-		CPUModel:    cpuModel(),
-		NumCPU:      onlineCPUs(),
+		CPUModel:    rpcbench.CPUModel(),
+		NumCPU:      rpcbench.OnlineCPUs(),
 		ClientCPU:   cfg.clientCPU,
 		ServerCPU:   cfg.serverCPU,
 		Rounds:      cfg.rounds,
@@ -313,44 +281,6 @@ func meta(cfg sweepConfig) rpcbench.Meta {
 		m.Procs[t.label] = t.procs
 	}
 	return m
-}
-
-// onlineCPUs counts the machine's online cores. runtime.NumCPU is no use
-// here: it counts the cores this process may run on, 1 once pinned.
-func onlineCPUs() int {
-	b, err := os.ReadFile("/sys/devices/system/cpu/online")
-	if err != nil {
-		return runtime.NumCPU()
-	}
-	n := 0
-	for part := range strings.SplitSeq(strings.TrimSpace(string(b)), ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		first, err1 := strconv.Atoi(lo)
-		last, err2 := first, error(nil)
-		if isRange {
-			last, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil {
-			return runtime.NumCPU()
-		}
-		n += last - first + 1
-	}
-	return n
-}
-
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 func parseInts(list string) ([]int, error) {
