@@ -39,51 +39,15 @@ type Config struct {
 	MySQL    mysqlx.Config             `yaml:"mysql"`
 	Redis    redisx.Config             `yaml:"redis"`
 	// IDGen.Node must be unique among the running order instances.
-	IDGen           idgen.Config    `yaml:"idgen"`
-	IdempotencyLock LockConfig      `yaml:"idempotency_lock"`
-	Clients         ClientsConfig   `yaml:"clients"`
-	Messaging       MessagingConfig `yaml:"messaging"`
+	IDGen           idgen.Config  `yaml:"idgen"`
+	IdempotencyLock LockConfig    `yaml:"idempotency_lock"`
+	Clients         ClientsConfig `yaml:"clients"`
+	Messaging       mq.FlowConfig `yaml:"messaging"`
 	// PaymentWindow is how long a new order waits for its payment before
 	// its order.timeout message cancels it.
 	PaymentWindow time.Duration        `yaml:"payment_window" env:"PAYMENT_WINDOW"`
 	Observability observability.Config `yaml:"observability"`
 }
-
-// MessagingConfig configures the RocketMQ flows.
-type MessagingConfig struct {
-	RocketMQ mq.Config `yaml:"rocketmq"`
-	// Namespace is appended to every topic and group name, so several
-	// copies of the platform share one broker unseen; it reads the same
-	// SERVICE_NAMESPACE as registry.namespace.
-	Namespace string            `yaml:"namespace" env:"SERVICE_NAMESPACE"`
-	Consumer  mq.ConsumerConfig `yaml:"consumer"`
-	// LocalTxTimeout bounds order.created's local transaction (reserve and
-	// insert). LocalTxWindow, at least twice as long, is how long the
-	// check-back waits for a missing order before it releases the order's
-	// stock and rolls the message back.
-	LocalTxTimeout time.Duration `yaml:"local_tx_timeout" env:"LOCAL_TX_TIMEOUT"`
-	LocalTxWindow  time.Duration `yaml:"local_tx_window" env:"LOCAL_TX_WINDOW"`
-}
-
-// Validate checks the section; key is its config key.
-func (c MessagingConfig) Validate(key string) error {
-	if err := c.RocketMQ.Validate(key + ".rocketmq"); err != nil {
-		return err
-	}
-	if err := c.Consumer.Validate(key + ".consumer"); err != nil {
-		return err
-	}
-	if c.LocalTxTimeout <= 0 {
-		return fmt.Errorf("%s.local_tx_timeout: must be positive", key)
-	}
-	if c.LocalTxWindow < 2*c.LocalTxTimeout {
-		return fmt.Errorf("%s.local_tx_window: %v must be at least twice local_tx_timeout (%v)", key, c.LocalTxWindow, c.LocalTxTimeout)
-	}
-	return nil
-}
-
-// name returns a topic or group name in the configured namespace.
-func (c MessagingConfig) name(base string) string { return mq.Namespaced(base, c.Namespace) }
 
 // LockConfig tunes the Redis lock that makes concurrent CreateOrder calls
 // with one idempotency key wait for each other.
@@ -130,7 +94,7 @@ func DefaultConfig() *Config {
 			Product: kitexsuite.DefaultClientConfig("product",
 				"GetProduct", "BatchGetProducts", "ListProducts", "ReserveStock", "ReleaseStock", "ConfirmStock"),
 		},
-		Messaging: MessagingConfig{
+		Messaging: mq.FlowConfig{
 			RocketMQ:       mq.DefaultConfig(),
 			Consumer:       mq.ConsumerConfig{MaxReconsumes: 5},
 			LocalTxTimeout: 4 * time.Second,
@@ -232,15 +196,15 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 
 	msg := cfg.Messaging
 	topics := service.Topics{
-		OrderCreated:  msg.name(events.TopicOrderCreated),
-		OrderTimeout:  msg.name(events.TopicOrderTimeout),
-		PaymentRefund: msg.name(events.TopicPaymentRefund),
+		OrderCreated:  msg.Name(events.TopicOrderCreated),
+		OrderTimeout:  msg.Name(events.TopicOrderTimeout),
+		PaymentRefund: msg.Name(events.TopicPaymentRefund),
 	}
-	paymentSucceeded := msg.name(paymentevents.TopicPaymentSucceeded)
+	paymentSucceeded := msg.Name(paymentevents.TopicPaymentSucceeded)
 	if err := mq.CreateTopics(ctx, msg.RocketMQ, topics.OrderCreated, topics.OrderTimeout, topics.PaymentRefund, paymentSucceeded); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
-	if a.pub, err = mq.NewProducer(msg.RocketMQ, msg.name("order-publisher")); err != nil {
+	if a.pub, err = mq.NewProducer(msg.RocketMQ, msg.Name("order-publisher")); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
 	deps := service.Deps{
@@ -262,7 +226,7 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 	// The check-back needs no producer: it gets a handler of its own, built
 	// before the producer that calls it.
 	checks := handler.New(deps, tel.Logger())
-	if a.tx, err = mq.NewTxProducer(msg.RocketMQ, msg.name("order-created-tx"), topics.OrderCreated, checks.CheckOrderCreated); err != nil {
+	if a.tx, err = mq.NewTxProducer(msg.RocketMQ, msg.Name("order-created-tx"), topics.OrderCreated, checks.CheckOrderCreated); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
 	deps.Tx = a.tx
@@ -284,7 +248,7 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		{service.ConsumerTimeout, topics.OrderTimeout, h.OnOrderTimeout},
 		{service.ConsumerPayment, paymentSucceeded, h.OnPaymentSucceeded},
 	} {
-		consumer, err := mq.NewConsumer(msg.RocketMQ, msg.name(c.group), c.topic, opts, c.h)
+		consumer, err := mq.NewConsumer(msg.RocketMQ, msg.Name(c.group), c.topic, opts, c.h)
 		if err != nil {
 			return nil, errors.Join(err, a.close())
 		}

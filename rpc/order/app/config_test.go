@@ -88,7 +88,7 @@ func TestEnvironmentSetsTheMessageFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := cfg.Messaging
-	if cfg.Registry.Namespace != "run42" || m.Namespace != "run42" || m.name("order_created") != "order_created_run42" {
+	if cfg.Registry.Namespace != "run42" || m.Namespace != "run42" || m.Name("order_created") != "order_created_run42" {
 		t.Fatalf("namespaces %q and %q, want run42 for the registry and the topics", cfg.Registry.Namespace, m.Namespace)
 	}
 	if !reflect.DeepEqual(m.RocketMQ.NameServers, []string{"10.0.0.1:9876", "10.0.0.2:9876"}) || m.RocketMQ.BrokerAddr != "10.0.0.1:10911" {

@@ -38,47 +38,11 @@ type Config struct {
 	Clients  ClientsConfig             `yaml:"clients"`
 	Sandbox  provider.SandboxConfig    `yaml:"sandbox"`
 	// SettleTimeout bounds one charge plus recording its outcome.
-	SettleTimeout time.Duration        `yaml:"settle_timeout" env:"SETTLE_TIMEOUT"`
-	Messaging     MessagingConfig      `yaml:"messaging"`
+	SettleTimeout time.Duration `yaml:"settle_timeout" env:"SETTLE_TIMEOUT"`
+	Messaging     mq.FlowConfig
 	Sweeper       SweeperConfig        `yaml:"sweeper"`
 	Observability observability.Config `yaml:"observability"`
 }
-
-// MessagingConfig configures the RocketMQ flows.
-type MessagingConfig struct {
-	RocketMQ mq.Config `yaml:"rocketmq"`
-	// Namespace is appended to every topic and group name, so several
-	// copies of the platform share one broker unseen; it reads the same
-	// SERVICE_NAMESPACE as registry.namespace.
-	Namespace string            `yaml:"namespace" env:"SERVICE_NAMESPACE"`
-	Consumer  mq.ConsumerConfig `yaml:"consumer"`
-	// LocalTxTimeout bounds payment.succeeded's local transaction (the
-	// PENDING -> SUCCEEDED update). LocalTxWindow, at least twice as long,
-	// is how long the check-back waits for a PENDING payment before it
-	// rolls the message back (the sweeper then settles the payment).
-	LocalTxTimeout time.Duration `yaml:"local_tx_timeout" env:"LOCAL_TX_TIMEOUT"`
-	LocalTxWindow  time.Duration `yaml:"local_tx_window" env:"LOCAL_TX_WINDOW"`
-}
-
-// Validate checks the section; key is its config key.
-func (c MessagingConfig) Validate(key string) error {
-	if err := c.RocketMQ.Validate(key + ".rocketmq"); err != nil {
-		return err
-	}
-	if err := c.Consumer.Validate(key + ".consumer"); err != nil {
-		return err
-	}
-	if c.LocalTxTimeout <= 0 {
-		return fmt.Errorf("%s.local_tx_timeout: must be positive", key)
-	}
-	if c.LocalTxWindow < 2*c.LocalTxTimeout {
-		return fmt.Errorf("%s.local_tx_window: %v must be at least twice local_tx_timeout (%v)", key, c.LocalTxWindow, c.LocalTxTimeout)
-	}
-	return nil
-}
-
-// name returns a topic or group name in the configured namespace.
-func (c MessagingConfig) name(base string) string { return mq.Namespaced(base, c.Namespace) }
 
 // SweeperConfig configures the re-drive of payments left PENDING by a
 // crash or an unknown provider answer.
@@ -123,7 +87,7 @@ func DefaultConfig() *Config {
 		},
 		Sandbox:       provider.SandboxConfig{Latency: 20 * time.Millisecond, DeclineRate: 0.05, Seed: "local"},
 		SettleTimeout: 10 * time.Second,
-		Messaging: MessagingConfig{
+		Messaging: mq.FlowConfig{
 			RocketMQ:       mq.DefaultConfig(),
 			Consumer:       mq.ConsumerConfig{MaxReconsumes: 5},
 			LocalTxTimeout: 4 * time.Second,
@@ -217,8 +181,8 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 	}
 
 	msg := cfg.Messaging
-	succeededTopic := msg.name(events.TopicPaymentSucceeded)
-	refundTopic := msg.name(orderevents.TopicPaymentRefund)
+	succeededTopic := msg.Name(events.TopicPaymentSucceeded)
+	refundTopic := msg.Name(orderevents.TopicPaymentRefund)
 	if err := mq.CreateTopics(ctx, msg.RocketMQ, succeededTopic, refundTopic); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
@@ -241,7 +205,7 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 	// The check-back needs no producer: it gets a handler of its own, built
 	// before the producer that calls it.
 	checks := handler.New(deps, tel.Logger())
-	if a.tx, err = mq.NewTxProducer(msg.RocketMQ, msg.name("payment-succeeded-tx"), succeededTopic, checks.CheckPaymentSucceeded); err != nil {
+	if a.tx, err = mq.NewTxProducer(msg.RocketMQ, msg.Name("payment-succeeded-tx"), succeededTopic, checks.CheckPaymentSucceeded); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
 	deps.Tx = a.tx
@@ -254,7 +218,7 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 	// A new group starts at the oldest message, so no refund requested
 	// before it existed is skipped; the handler is idempotent.
 	opts := mq.ConsumerOptions{FromFirstOffset: true, Metrics: metrics, Logger: tel.Logger()}.WithConfig(msg.Consumer)
-	if a.consumer, err = mq.NewConsumer(msg.RocketMQ, msg.name(service.ConsumerRefund), refundTopic, opts, h.OnPaymentRefund); err != nil {
+	if a.consumer, err = mq.NewConsumer(msg.RocketMQ, msg.Name(service.ConsumerRefund), refundTopic, opts, h.OnPaymentRefund); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
 	a.sweeper = startSweeper(cfg.Sweeper.Interval, tel.Logger(), service.NewRedrivePayments(deps).Run)

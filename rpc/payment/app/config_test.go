@@ -94,7 +94,7 @@ func TestEnvironmentSetsTheMessageFlowsAndTheSweeper(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := cfg.Messaging
-	if cfg.Registry.Namespace != "run42" || m.name("payment_succeeded") != "payment_succeeded_run42" {
+	if cfg.Registry.Namespace != "run42" || m.Name("payment_succeeded") != "payment_succeeded_run42" {
 		t.Fatalf("namespaces %q and %q, want run42 for the registry and the topics", cfg.Registry.Namespace, m.Namespace)
 	}
 	if !reflect.DeepEqual(m.RocketMQ.NameServers, []string{"10.0.0.1:9876"}) || m.LocalTxTimeout != time.Second || m.LocalTxWindow != 2*time.Second ||
