@@ -39,7 +39,7 @@ type Config struct {
 	Sandbox  provider.SandboxConfig    `yaml:"sandbox"`
 	// SettleTimeout bounds one charge plus recording its outcome.
 	SettleTimeout time.Duration `yaml:"settle_timeout" env:"SETTLE_TIMEOUT"`
-	Messaging     mq.FlowConfig
+	Messaging     mq.FlowConfig        `yaml:"messaging"`
 	Sweeper       SweeperConfig        `yaml:"sweeper"`
 	Observability observability.Config `yaml:"observability"`
 }
