@@ -38,7 +38,7 @@ type Config struct {
 	Clients  ClientsConfig             `yaml:"clients"`
 	Sandbox  provider.SandboxConfig    `yaml:"sandbox"`
 	// SettleTimeout bounds one charge plus recording its outcome.
-	SettleTimeout time.Duration `yaml:"settle_timeout" env:"SETTLE_TIMEOUT"`
+	SettleTimeout time.Duration        `yaml:"settle_timeout" env:"SETTLE_TIMEOUT"`
 	Messaging     mq.FlowConfig        `yaml:"messaging"`
 	Sweeper       SweeperConfig        `yaml:"sweeper"`
 	Observability observability.Config `yaml:"observability"`
