@@ -141,7 +141,7 @@ func WaitInstances(t testing.TB, endpoints []string, service string, want int) [
 		t.Fatalf("etcd resolver: %v", err)
 	}
 	desc := r.Target(context.Background(), rpcinfo.NewEndpointInfo(service, "", nil, nil))
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	var last []discovery.Instance
 	for time.Now().Before(deadline) {
 		// etcd's resolver reports "no instance" as an error.
