@@ -60,6 +60,12 @@ func TestOrderServiceKilledAroundItsLocalTransaction(t *testing.T) {
 					st, _ := p.orderStatus(t, orderID)
 					return st == order.OrderStatus_CANCELLED, st.String()
 				})
+				// The release follows the status change in the same
+				// delivery, so it may land a moment after CANCELLED shows.
+				eventually(t, 30*time.Second, "the cancelled order's reservation is released", func() (bool, string) {
+					state, _ := p.reservation(t, orderID)
+					return state == "RELEASED", state
+				})
 			} else {
 				eventually(t, 60*time.Second, "the check-back releases the reservation", func() (bool, string) {
 					state, _ := p.reservation(t, orderID)

@@ -126,9 +126,10 @@ func TestPaymentFlows(t *testing.T) {
 		if err != nil || resp.Order.Status != order.OrderStatus_CANCELLED {
 			t.Fatalf("order = %+v, %v; want it still CANCELLED", resp, err)
 		}
-		if got := s.productStock(t, o.Items[0].ProductId); got != (stock{available: 10}) {
-			t.Fatalf("product %+v, want all 10 units back and none sold", got)
-		}
+		// The timeout's release follows its status change in the same delivery.
+		waitFor(t, "all 10 units back and none sold", func() bool {
+			return s.productStock(t, o.Items[0].ProductId) == (stock{available: 10})
+		})
 		checkOK(t)
 	})
 }
