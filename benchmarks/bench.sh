@@ -139,7 +139,7 @@ if run_part codec; then
 fi
 
 if run_part rpc; then
-	step "3/5 RPC sweep: $rpc_rounds rounds x 6 transports x concurrency $rpc_conc, $rpc_duration per point; then the memory probe ($mem_conns connections)"
+	step "3/5 RPC sweep: $rpc_rounds rounds x 7 transports x concurrency $rpc_conc, $rpc_duration per point; then the memory probe ($mem_conns connections)"
 	"$bin/rpcbench" sweep -out results/rpc.json -rounds "$rpc_rounds" -duration "$rpc_duration" \
 		-conc "$rpc_conc" -mem-conns "$mem_conns"
 fi

@@ -24,6 +24,7 @@ const GatewayThreshold = 0.40
 // Platform paths and the plain Kitex path each is compared with.
 var PlatformPaths = []struct{ Path, Plain string }{
 	{"kitex-platform", "kitex-thrift-mux"},
+	{"kitex-platform-traced", "kitex-thrift-mux"},
 	{"kitex-platform-pool", KitexThrift},
 }
 
@@ -182,7 +183,8 @@ func PlatformPathTable(rep *rpcbench.Report) Table {
 		Title:  "Platform path: Kitex with kitexsuite (tracing, metrics, middleware) vs raw TCP and plain Kitex, server CPU per request",
 		Header: []string{"transport", "conc", "server µs/req", "/ raw TCP", "plain Kitex µs/req", "/ plain Kitex", "QPS / plain Kitex"},
 		Note: fmt.Sprintf("Target: platform path server CPU per request / raw TCP's <= %.1f (met: ✓, missed: ✗). "+
-			"Plain Kitex on the same connection model: kitex-thrift-mux for kitex-platform, kitex-thrift (pool) for kitex-platform-pool.", PlatformTargetCPU),
+			"Plain Kitex on the same connection model: kitex-thrift-mux for kitex-platform and kitex-platform-traced, kitex-thrift (pool) for kitex-platform-pool. "+
+			"kitex-platform: tracing as shipped without a collector (spans unrecorded, IDs propagated); kitex-platform-traced: every span recorded and batch-exported (to a discarding exporter).", PlatformTargetCPU),
 	}
 	for _, pp := range PlatformPaths {
 		for _, c := range rep.Meta.Concurrency {

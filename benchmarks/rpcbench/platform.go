@@ -14,28 +14,54 @@ import (
 	"github.com/kitemall/platform/kitex_gen/order/orderservice"
 	"github.com/kitemall/platform/pkg/kitexsuite"
 	"github.com/kitemall/platform/pkg/observability"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // KitexPlatform is the platform's own path: the generated OrderService of
 // KitexThrift, with the server built by kitexsuite.NewServerSuite and the
 // client by kitexsuite.NewClientSuite, as every service and the gateway
-// build theirs: OpenTelemetry tracing (spans created and sampled; no
-// exporter, as without OTEL_EXPORTER_OTLP_ENDPOINT), the Prometheus RED
-// tracers, TTHeader, the circuit breaker, read/write timeouts. There is no
+// build theirs: OpenTelemetry tracing, the Prometheus RED tracers,
+// TTHeader, the circuit breaker, read/write timeouts. There is no
 // registry: the client dials the address. Mux is the shipped connection
 // model; Pool is the other one.
+//
+// Without Traced, tracing is as shipped without OTEL_EXPORTER_OTLP_ENDPOINT:
+// spans are created, unrecorded, and still propagate IDs. Traced records
+// every span (trace_sample_ratio 1) and exports it in batches to an
+// exporter that discards it: the cost of full tracing short of the
+// network send to a collector.
 //
 // Connection counts follow KitexThrift's (one mux connection, or one
 // pooled connection per caller) instead of the suite's defaults, so the
 // pair differs by the middleware alone.
-type KitexPlatform struct{ Pool bool }
+type KitexPlatform struct{ Pool, Traced bool }
 
 func (k KitexPlatform) Name() string {
-	if k.Pool {
+	switch {
+	case k.Pool:
 		return "kitex-platform-pool"
+	case k.Traced:
+		return "kitex-platform-traced"
 	}
 	return "kitex-platform"
 }
+
+// telemetry sets up tracing, metrics and logs for one side.
+func (k KitexPlatform) telemetry(ctx context.Context, service string) (*observability.Telemetry, error) {
+	cfg := observability.DefaultConfig("")
+	cfg.LogLevel = "warn"
+	if !k.Traced {
+		return observability.Setup(ctx, service, cfg)
+	}
+	return observability.Setup(ctx, service, cfg, observability.WithSpanExporter(discardExporter{}))
+}
+
+// discardExporter takes spans and drops them.
+type discardExporter struct{}
+
+func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                             { return nil }
 
 func (k KitexPlatform) transport() string {
 	if k.Pool {
@@ -49,7 +75,7 @@ func (k KitexPlatform) transport() string {
 const benchService = "order"
 
 func (k KitexPlatform) Serve(ctx context.Context, ln net.Listener, cfg ServerConfig) error {
-	tel, err := observability.Setup(ctx, benchService, observability.Config{LogLevel: "warn"})
+	tel, err := k.telemetry(ctx, benchService)
 	if err != nil {
 		return err
 	}
@@ -62,7 +88,7 @@ func (k KitexPlatform) Serve(ctx context.Context, ln net.Listener, cfg ServerCon
 }
 
 func (k KitexPlatform) Dial(addr string, cfg ClientConfig) (Client, error) {
-	tel, err := observability.Setup(context.Background(), "bench", observability.Config{LogLevel: "warn"})
+	tel, err := k.telemetry(context.Background(), "bench")
 	if err != nil {
 		return nil, err
 	}

@@ -73,6 +73,7 @@ func Transports() []Transport {
 		KitexThrift{Mux: true},
 		KitexProtobuf{},
 		KitexPlatform{},
+		KitexPlatform{Traced: true},
 		KitexPlatform{Pool: true},
 		GRPC{},
 		RawTCP{},

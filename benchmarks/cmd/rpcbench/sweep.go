@@ -38,7 +38,7 @@ type sweepConfig struct {
 func sweep(args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ExitOnError)
 	out := fs.String("out", "results/rpc.json", "where to write the results")
-	transports := fs.String("transports", "kitex-thrift,kitex-thrift-mux,kitex-protobuf,kitex-platform,grpc,raw-tcp",
+	transports := fs.String("transports", "kitex-thrift,kitex-thrift-mux,kitex-protobuf,kitex-platform,kitex-platform-traced,grpc,raw-tcp",
 		"transports to sweep; name@N runs one with GOMAXPROCS=N on both sides (e.g. kitex-thrift@1,kitex-thrift@2)")
 	procs := fs.String("procs", defaultProcs, "GOMAXPROCS of server and client per transport, name=N,...; others get 1 when pinned, Go's default when not")
 	conc := fs.String("conc", "1,16,100,500", "concurrency levels")

@@ -15,7 +15,7 @@ import (
 // the meantime stalls: measured in the README, this halves Kitex's QPS on
 // one core and multiplies its p99. gRPC and raw TCP use Go's own netpoller,
 // which has no such wait, and do best with one P per core.
-const defaultProcs = "kitex-thrift=2,kitex-thrift-mux=2,kitex-protobuf=2,kitex-platform=2,kitex-platform-pool=2"
+const defaultProcs = "kitex-thrift=2,kitex-thrift-mux=2,kitex-protobuf=2,kitex-platform=2,kitex-platform-traced=2,kitex-platform-pool=2"
 
 // variant is a transport run with a given GOMAXPROCS on both sides.
 type variant struct {

@@ -126,6 +126,7 @@ func Default() *Config {
 			MaxKeys: 100_000,
 			IdleTTL: 10 * time.Minute,
 		},
+		Observability: observability.DefaultConfig(""),
 	}
 }
 

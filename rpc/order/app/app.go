@@ -101,7 +101,7 @@ func DefaultConfig() *Config {
 			LocalTxWindow:  10 * time.Second,
 		},
 		PaymentWindow: 15 * time.Minute,
-		Observability: observability.Config{MetricsListen: "127.0.0.1:9183", LogLevel: "info"},
+		Observability: observability.DefaultConfig("127.0.0.1:9183"),
 	}
 }
 

@@ -94,7 +94,7 @@ func DefaultConfig() *Config {
 			LocalTxWindow:  10 * time.Second,
 		},
 		Sweeper:       SweeperConfig{Interval: 5 * time.Second, RedriveAfter: 30 * time.Second, Batch: 100},
-		Observability: observability.Config{MetricsListen: "127.0.0.1:9184", LogLevel: "info"},
+		Observability: observability.DefaultConfig("127.0.0.1:9184"),
 	}
 }
 

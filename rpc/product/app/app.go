@@ -42,7 +42,7 @@ func DefaultConfig() *Config {
 		MySQL:         mysqlx.DefaultConfig("product_db"),
 		Redis:         redisx.DefaultConfig("product:"),
 		Cache:         dal.DefaultCacheConfig(),
-		Observability: observability.Config{MetricsListen: "127.0.0.1:9182", LogLevel: "info"},
+		Observability: observability.DefaultConfig("127.0.0.1:9182"),
 	}
 }
 

@@ -48,7 +48,7 @@ func DefaultConfig() *Config {
 		Redis:         redisx.DefaultConfig("user:"),
 		CacheTTL:      10 * time.Minute,
 		BcryptCost:    bcrypt.DefaultCost,
-		Observability: observability.Config{MetricsListen: "127.0.0.1:9181", LogLevel: "info"},
+		Observability: observability.DefaultConfig("127.0.0.1:9181"),
 	}
 }
 
