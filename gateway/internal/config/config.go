@@ -9,6 +9,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/kitemall/platform/gateway/internal/productcache"
 	"github.com/kitemall/platform/pkg/kitexsuite"
 	"github.com/kitemall/platform/pkg/observability"
 )
@@ -24,6 +25,7 @@ type Config struct {
 	Clients       ClientsConfig        `yaml:"clients"`
 	Auth          AuthConfig           `yaml:"auth"`
 	RateLimit     RateLimitConfig      `yaml:"rate_limit"`
+	ProductCache  productcache.Config  `yaml:"product_cache"`
 	Observability observability.Config `yaml:"observability"`
 }
 
@@ -126,6 +128,7 @@ func Default() *Config {
 			MaxKeys: 100_000,
 			IdleTTL: 10 * time.Minute,
 		},
+		ProductCache:  productcache.Config{TTL: time.Second, MaxEntries: 10_000},
 		Observability: observability.DefaultConfig(""),
 	}
 }
@@ -158,6 +161,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Auth.validate(); err != nil {
 		return err
+	}
+	switch {
+	case c.ProductCache.TTL < 0:
+		return errors.New("product_cache.ttl: must not be negative (0 turns the cache off)")
+	case c.ProductCache.TTL > 0 && c.ProductCache.MaxEntries <= 0:
+		return errors.New("product_cache.max_entries: must be positive when product_cache.ttl is set")
 	}
 	return c.RateLimit.validate()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kitemall/platform/gateway/internal/apierr"
 	"github.com/kitemall/platform/gateway/internal/auth"
+	"github.com/kitemall/platform/gateway/internal/productcache"
 	"github.com/kitemall/platform/kitex_gen/base"
 	"github.com/kitemall/platform/kitex_gen/order"
 	"github.com/kitemall/platform/kitex_gen/payment"
@@ -69,14 +70,16 @@ type Clients struct {
 // Handler serves every route of the API.
 type Handler struct {
 	clients      Clients
+	products     *productcache.Cache
 	tokens       *auth.Tokens
 	errs         *apierr.Responder
 	readyTimeout time.Duration
 }
 
-// New returns the handlers. readyTimeout bounds each Ping of /readyz.
-func New(clients Clients, tokens *auth.Tokens, errs *apierr.Responder, readyTimeout time.Duration) *Handler {
-	return &Handler{clients: clients, tokens: tokens, errs: errs, readyTimeout: readyTimeout}
+// New returns the handlers. products may be nil (no micro-cache);
+// readyTimeout bounds each Ping of /readyz.
+func New(clients Clients, products *productcache.Cache, tokens *auth.Tokens, errs *apierr.Responder, readyTimeout time.Duration) *Handler {
+	return &Handler{clients: clients, products: products, tokens: tokens, errs: errs, readyTimeout: readyTimeout}
 }
 
 // respond writes v with status, or the error answer for err.

@@ -39,10 +39,15 @@ func (h *Handler) createOrder(ctx context.Context, rawKey string, body []byte) (
 		return orderJSON{}, false, err
 	}
 	items := make([]*order.OrderItemInput, len(req.Items))
+	products := make([]int64, len(req.Items))
 	for i, it := range req.Items {
 		items[i] = &order.OrderItemInput{ProductId: it.ProductID, Quantity: it.Quantity}
+		products[i] = it.ProductID
 	}
 	resp, err := h.clients.Orders.CreateOrder(ctx, &order.CreateOrderRequest{UserId: p.UserID, Items: items, IdempotencyKey: key})
+	// The order reserved stock (even a failed call may have): the caller
+	// reads the new stock next.
+	h.products.Forget(products...)
 	if err != nil {
 		return orderJSON{}, false, err
 	}
@@ -137,5 +142,11 @@ func (h *Handler) cancelOrder(ctx context.Context, rawID string, body []byte) (o
 	if resp.Order == nil {
 		return orderJSON{}, errEmpty("order")
 	}
+	// The cancel released the order's stock.
+	products := make([]int64, len(resp.Order.Items))
+	for i, it := range resp.Order.Items {
+		products[i] = it.ProductId
+	}
+	h.products.Forget(products...)
 	return toOrderJSON(resp.Order), nil
 }

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 
@@ -42,25 +43,36 @@ func (h *Handler) listProducts(ctx context.Context, pageRaw, sizeRaw, category s
 	return out, nil
 }
 
-// GetProduct serves GET /api/v1/products/{id}.
+// GetProduct serves GET /api/v1/products/{id}, from the gateway's
+// micro-cache unless the request says Cache-Control: no-cache.
 func (h *Handler) GetProduct(ctx context.Context, c *app.RequestContext) {
-	resp, err := h.getProduct(ctx, c.Param("id"))
+	fresh := bytes.Contains(c.GetHeader("Cache-Control"), []byte("no-cache"))
+	resp, err := h.getProduct(ctx, c.Param("id"), fresh)
 	h.respond(ctx, c, http.StatusOK, resp, err)
 }
 
-func (h *Handler) getProduct(ctx context.Context, rawID string) (productJSON, error) {
+func (h *Handler) getProduct(ctx context.Context, rawID string, fresh bool) (productJSON, error) {
 	id, err := parseID("product id", rawID)
 	if err != nil {
 		return productJSON{}, err
 	}
-	resp, err := h.clients.Products.GetProduct(ctx, &product.GetProductRequest{ProductId: id})
+	p, err := h.products.Get(ctx, id, fresh, h.loadProduct)
 	if err != nil {
 		return productJSON{}, err
 	}
-	if resp.Product == nil {
-		return productJSON{}, errEmpty("product")
+	return toProductJSON(p), nil
+}
+
+// loadProduct reads a product from the product service.
+func (h *Handler) loadProduct(ctx context.Context, id int64) (*product.Product, error) {
+	resp, err := h.clients.Products.GetProduct(ctx, &product.GetProductRequest{ProductId: id})
+	if err != nil {
+		return nil, err
 	}
-	return toProductJSON(resp.Product), nil
+	if resp.Product == nil {
+		return nil, errEmpty("product")
+	}
+	return resp.Product, nil
 }
 
 // CreateProduct serves POST /api/v1/products (admin only).
@@ -118,6 +130,8 @@ func (h *Handler) updateProduct(ctx context.Context, rawID string, body []byte) 
 		upd.Status = &st
 	}
 	resp, err := h.clients.Products.UpdateProduct(ctx, upd)
+	// Even a failed call may have applied.
+	h.products.Forget(id)
 	if err != nil {
 		return productJSON{}, err
 	}

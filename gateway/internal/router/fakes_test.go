@@ -204,7 +204,10 @@ func (f fakeProducts) GetProduct(ctx context.Context, req *product.GetProductReq
 	if !ok {
 		return nil, errs.NotFound("product %d not found", req.ProductId)
 	}
-	return &product.GetProductResponse{Product: p}, nil
+	// A copy, as a real client decodes a new one: what the gateway keeps
+	// must not change when the fake's stock does.
+	cp := *p
+	return &product.GetProductResponse{Product: &cp}, nil
 }
 
 func (f fakeProducts) CreateProduct(ctx context.Context, req *product.CreateProductRequest, _ ...callopt.Option) (*product.CreateProductResponse, error) {
@@ -328,6 +331,9 @@ func (f fakeOrders) CancelOrder(ctx context.Context, req *order.CancelOrderReque
 		return nil, errs.FailedPrecondition("order %d is %s", o.OrderId, o.Status)
 	}
 	o.Status, o.CancelReason = order.OrderStatus_CANCELLED, req.Reason
+	for _, it := range o.Items {
+		f.products[it.ProductId].Stock += int64(it.Quantity)
+	}
 	return &order.CancelOrderResponse{Order: o}, nil
 }
 

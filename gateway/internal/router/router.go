@@ -21,6 +21,7 @@ import (
 	"github.com/kitemall/platform/gateway/internal/handler"
 	"github.com/kitemall/platform/gateway/internal/middleware"
 	"github.com/kitemall/platform/gateway/internal/openapi"
+	"github.com/kitemall/platform/gateway/internal/productcache"
 	"github.com/kitemall/platform/gateway/internal/ratelimit"
 )
 
@@ -73,7 +74,11 @@ func New(d Deps, opts ...hconfig.Option) (*server.Hertz, error) {
 
 	errs := apierr.NewResponder(d.Logger)
 	tokens := auth.NewTokens(cfg.Auth, d.Now)
-	hd := handler.New(d.Clients, tokens, errs, cfg.HTTP.ReadyTimeout)
+	products, err := productcache.New(cfg.ProductCache, d.Metrics, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	hd := handler.New(d.Clients, products, tokens, errs, cfg.HTTP.ReadyTimeout)
 	rl := cfg.RateLimit
 	ipLimiter := ratelimit.New(rl.PerIP.RPS, rl.PerIP.Burst, rl.MaxKeys, rl.IdleTTL, d.Now)
 	userLimiter := ratelimit.New(rl.PerUser.RPS, rl.PerUser.Burst, rl.MaxKeys, rl.IdleTTL, d.Now)

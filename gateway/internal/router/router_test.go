@@ -432,7 +432,8 @@ func TestRequestIDIsKeptOrGeneratedAndCarriedIntoServiceCalls(t *testing.T) {
 				h["X-Request-ID"] = tc.sent
 			}
 			before := len(g.fake.Calls())
-			r := g.do("GET", "/api/v1/products/1", h, "")
+			// The product list is never cached: every request calls a service.
+			r := g.do("GET", "/api/v1/products", h, "")
 			id := r.Header.Get("X-Request-ID")
 			if tc.kept != (id == tc.sent) || id == "" || seen[id] {
 				t.Fatalf("X-Request-ID %q for sent %q (kept=%v)", id, tc.sent, tc.kept)
@@ -489,5 +490,93 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	r = g.do("GET", "/metrics", nil, "")
 	if r.Status != 200 || !strings.Contains(string(r.Body), `gateway_http_requests_total{code="503",method="GET",route="/readyz"} 1`) {
 		t.Fatalf("metrics: %d\n%s", r.Status, r.Body)
+	}
+}
+
+func TestProductReadsAreCachedBrieflyAndForgottenOnTheGatewaysOwnWrites(t *testing.T) {
+	g := startGateway(t, nil)
+	admin, alice := g.signup("admin"), g.signup("alice")
+	reads := func() int {
+		n := 0
+		for _, c := range g.fake.Calls() {
+			if c.Method == "GetProduct" {
+				n++
+			}
+		}
+		return n
+	}
+	stock := func(h header) (float64, int) {
+		t.Helper()
+		r := g.do("GET", "/api/v1/products/1", h, "")
+		if r.Status != 200 {
+			t.Fatalf("read: %d %s", r.Status, r.Body)
+		}
+		return r.JSON(t)["stock"].(float64), reads()
+	}
+	initial, n := stock(nil)
+	var orderID int64
+	steps := []struct {
+		name      string
+		before    func()
+		h         header
+		wantStock float64
+		// called: the read reached the product service.
+		called bool
+	}{
+		{"a second read within the TTL is served from memory", nil, nil, initial, false},
+		{"Cache-Control: no-cache reads through", nil, header{"Cache-Control": "no-cache"}, initial, true},
+		{"after the TTL the product is read again", func() { g.clock.Advance(1100 * time.Millisecond) }, nil, initial, true},
+		{"an order through this gateway forgets the product", func() {
+			r := g.do("POST", "/api/v1/orders", alice.with("Idempotency-Key", "cache-1"), `{"items":[{"product_id":1,"quantity":2}]}`)
+			if r.Status != 201 {
+				t.Fatalf("order: %d %s", r.Status, r.Body)
+			}
+			orderID = int64(r.JSON(t)["order_id"].(float64))
+		}, nil, initial - 2, true},
+		{"and is then cached again", nil, nil, initial - 2, false},
+		{"a cancel forgets it", func() {
+			if r := g.do("POST", fmt.Sprintf("/api/v1/orders/%d/cancel", orderID), alice, ""); r.Status != 200 {
+				t.Fatalf("cancel order %d: %d %s", orderID, r.Status, r.Body)
+			}
+		}, nil, initial, true},
+		{"an update forgets it", func() {
+			if r := g.do("PUT", "/api/v1/products/1", admin, `{"add_stock":5}`); r.Status != 200 {
+				t.Fatalf("update: %d %s", r.Status, r.Body)
+			}
+		}, nil, initial + 5, true},
+	}
+	for _, st := range steps {
+		if st.before != nil {
+			st.before()
+		}
+		got, after := stock(st.h)
+		if got != st.wantStock || (after > n) != st.called {
+			t.Fatalf("%s: stock %v (want %v), product service read %d times (reached it: %v, want %v)", st.name, got, st.wantStock, after-n, after > n, st.called)
+		}
+		n = after
+	}
+	metrics := string(g.do("GET", "/metrics", nil, "").Body)
+	for _, want := range []string{`gateway_product_cache_lookups_total{result="hit"} 2`, `gateway_product_cache_lookups_total{result="bypass"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestProductCacheOffReadsEveryTime(t *testing.T) {
+	g := startGateway(t, func(c *config.Config) { c.ProductCache.TTL = 0 })
+	for range 3 {
+		if r := g.do("GET", "/api/v1/products/1", nil, ""); r.Status != 200 {
+			t.Fatalf("read: %d %s", r.Status, r.Body)
+		}
+	}
+	n := 0
+	for _, c := range g.fake.Calls() {
+		if c.Method == "GetProduct" {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d product service reads for 3 requests with the cache off, want 3", n)
 	}
 }
