@@ -45,9 +45,10 @@ func NewHTTPClient(conns int) (*hclient.Client, error) {
 // ProductReader makes GET /api/v1/products/{id} calls and checks that each
 // answer is 200 and is the asked product.
 type ProductReader struct {
-	c     *hclient.Client
-	url   string
-	check []byte // `"product_id":<id>,`, the first field of the answer
+	c       *hclient.Client
+	url     string
+	headers []string
+	check   []byte // `"product_id":<id>,`, the first field of the answer
 }
 
 // NewProductReader reads product id from the server at base
@@ -60,6 +61,15 @@ func NewProductReader(c *hclient.Client, base string, id int64) *ProductReader {
 	}
 }
 
+// NoCache returns a reader of the same product that sends
+// Cache-Control: no-cache, so the gateway reads through its micro-cache to
+// the product service (and its Redis cache) on every call.
+func (r *ProductReader) NoCache() *ProductReader {
+	cp := *r
+	cp.headers = []string{"Cache-Control", "no-cache"}
+	return &cp
+}
+
 // Call implements rpcbench's caller.
 func (r *ProductReader) Call(ctx context.Context) error {
 	_, err := r.Fetch(ctx)
@@ -69,7 +79,7 @@ func (r *ProductReader) Call(ctx context.Context) error {
 // Fetch makes one call and returns the body (copied).
 func (r *ProductReader) Fetch(ctx context.Context) ([]byte, error) {
 	var body []byte
-	err := do(ctx, r.c, consts.MethodGet, r.url, nil, nil, func(status int, b []byte) error {
+	err := do(ctx, r.c, consts.MethodGet, r.url, nil, r.headers, func(status int, b []byte) error {
 		if status != consts.StatusOK || !bytes.Contains(b, r.check) {
 			return fmt.Errorf("GET %s: status %d, body %.200q", r.url, status, b)
 		}

@@ -132,20 +132,24 @@ func TestGatewayFigureIsTheGeometricMeanOfQPSRatiosPerRound(t *testing.T) {
 			pt(gwbench.TargetGateway, 16, 1, 100), pt(gwbench.TargetBare, 16, 1, 1000), // 0.1
 			pt(gwbench.TargetGateway, 64, 1, 400), pt(gwbench.TargetBare, 64, 1, 1000), // 0.4
 			pt(gwbench.TargetGateway, 16, 2, 500), pt(gwbench.TargetBare, 16, 2, 1000),
+			pt(gwbench.TargetGatewayNoCache, 16, 1, 50), pt(gwbench.TargetGatewayNoCache, 64, 1, 50), // 0.05
 			// An order point must not count as a read.
 			{Target: gwbench.TargetGateway, Route: gwbench.RouteCreateOrder, Concurrency: 64, Round: 2, Result: rpcbench.Result{QPS: 1}},
 		},
 	}
 	figs := GatewayFigures(rep)
-	if len(figs) != 1 || len(figs[0].Values) != 2 {
-		t.Fatalf("figures = %+v, want one with two rounds", figs)
+	if len(figs) != 2 || len(figs[0].Values) != 2 || len(figs[1].Values) != 1 {
+		t.Fatalf("figures = %+v, want the shipped gateway's with two rounds and the no-cache one's with one", figs)
 	}
 	if v := figs[0].Values; math.Abs(v[0]-0.2) > 1e-9 || math.Abs(v[1]-0.5) > 1e-9 {
 		t.Errorf("values = %v, want [0.2 (geomean of 0.1 and 0.4) 0.5]", v)
 	}
+	if v := figs[1].Values; math.Abs(v[0]-0.05) > 1e-9 {
+		t.Errorf("no-cache values = %v, want [0.05]", v)
+	}
 	rows := GatewayRatioTable(rep).Rows
-	if len(rows) != 2 || rows[0][1] != "0.30 ✗" || rows[1][1] != "0.40 ✗" {
-		t.Errorf("ratio rows = %v, want medians 0.30 (of 0.1 and 0.5) and 0.40, both missing the 0.5 target", rows)
+	if len(rows) != 4 || rows[0][2] != "0.30 ✗" || rows[1][2] != "0.40 ✗" || rows[2][0] != gwbench.TargetGatewayNoCache || rows[2][2] != "0.05 ✗" {
+		t.Errorf("ratio rows = %v, want medians 0.30 (of 0.1 and 0.5) and 0.40, both missing the 0.5 target, then no-cache's 0.05", rows)
 	}
 }
 

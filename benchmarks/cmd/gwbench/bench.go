@@ -95,6 +95,7 @@ func benchmark(ctx context.Context, cfg runConfig) (rep *gwbench.Report, err err
 		backends []int
 	}{
 		{gwbench.TargetGateway, gwRead, gateway.Pid(), backends},
+		{gwbench.TargetGatewayNoCache, gwRead.NoCache(), gateway.Pid(), backends},
 		{gwbench.TargetBare, bareRead, bare.pid(), nil},
 	}
 	total := cfg.rounds*len(cfg.conc)*len(targets) + cfg.orderRounds*len(cfg.orderConc)
