@@ -223,10 +223,12 @@ func TestDashboardAndRulesCoverTheIssuesSignals(t *testing.T) {
 		names = append(names, m)
 	}
 	sort.Strings(names)
-	// RED of the services and the gateway, and the runtime.
+	// RED of the services and the gateway, MQ lag, cache hit ratio, the
+	// database pools, and the runtime.
 	for _, m := range []string{
 		"kitex_server_throughput", "kitex_server_latency_us_bucket", "kitex_client_throughput",
 		"kitex_client_latency_us_bucket", "gateway_http_requests_total", "gateway_http_request_duration_seconds_bucket",
+		"mq_consume_lag_seconds_bucket", "cache_lookups_total", "go_sql_in_use_connections", "go_sql_wait_duration_seconds_total",
 		"go_goroutines", "process_resident_memory_bytes", "up",
 	} {
 		if refs[m] == nil {
@@ -234,7 +236,8 @@ func TestDashboardAndRulesCoverTheIssuesSignals(t *testing.T) {
 		}
 	}
 	alerts := ruleExprs(t)
-	for _, a := range []string{"GatewayHighErrorRatio", "KitexServerHighErrorRatio", "KitexServerHighLatencyP99", "GatewayHighLatencyP99", "KitexCircuitBreakerOpen"} {
+	for _, a := range []string{"GatewayHighErrorRatio", "KitexServerHighErrorRatio", "KitexServerHighLatencyP99", "GatewayHighLatencyP99", "KitexCircuitBreakerOpen",
+		"MQConsumerLagging", "MQDeadLetterGrowth", "DBPoolWaiting"} {
 		if alerts[a] == "" {
 			t.Errorf("no alert %s", a)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	rocketmq "github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/consumer"
@@ -167,6 +168,9 @@ type delivery struct {
 }
 
 func (d delivery) handle(ctx context.Context, m *primitive.MessageExt) error {
+	if m.StoreTimestamp > 0 {
+		d.opts.Metrics.observeLag(d.group, m.Topic, time.UnixMilli(m.StoreTimestamp), time.Now())
+	}
 	key := m.GetKeys()
 	props := m.GetProperties()
 	attrs := append(messageAttrs(m.Topic, key),

@@ -145,7 +145,12 @@ func TestTimerMessageArrivesAtItsTime(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cfg, topic := broker(t, ctx, "timer")
-	got := consume(t, cfg, topic+"_c", topic, mq.ConsumerOptions{FromFirstOffset: true}, nil)
+	reg := prometheus.NewRegistry()
+	metrics, err := mq.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := consume(t, cfg, topic+"_c", topic, mq.ConsumerOptions{FromFirstOffset: true, Metrics: metrics}, nil)
 	p := newProducer(t, cfg, topic+"_p")
 
 	// A plain message first proves the consumer is live, so the timer's
@@ -161,6 +166,13 @@ func TestTimerMessageArrivesAtItsTime(t *testing.T) {
 	t.Logf("timer message due in 4 s arrived %v after its time", late.Round(time.Millisecond))
 	if d.m.Key != "later" || early > time.Second || late > 5*time.Second {
 		t.Fatalf("got %q at %v from its due time, want it within (-1 s, +5 s)", d.m.Key, late)
+	}
+	// The lag counts from when the message became due, not from the send
+	// 4 s before: a consumer keeping up shows no lag for timer messages.
+	n, sum := histogram(t, reg, "mq_consume_lag_seconds", map[string]string{"group": topic + "_c", "topic": topic})
+	t.Logf("consume lag of the 2 messages: %.3f s in all", sum)
+	if n != 2 || sum > 2 {
+		t.Fatalf("mq_consume_lag_seconds: %d observations summing to %.3f s, want 2 well under the timer's 4 s", n, sum)
 	}
 }
 
@@ -246,6 +258,31 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 		}
 	}
 	return -1
+}
+
+// histogram returns the sample count and sum of the histogram
+// name{labels} in reg (0, 0 when there is no such series).
+func histogram(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (uint64, float64) {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			if maps.Equal(got, labels) {
+				return m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	return 0, 0
 }
 
 // syncBuffer is a bytes.Buffer safe for the consumer's goroutines.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -124,6 +126,24 @@ func Open(ctx context.Context, c Config) (*gorm.DB, error) {
 		return nil, fmt.Errorf("ping database %s: %w", c.Database, err)
 	}
 	return db, nil
+}
+
+// ExportPoolMetrics exports the connection pool of db on reg as the
+// go_sql_* series labelled db_name=name: open, in-use and idle connections,
+// and the waits for a free one (count and time), which show a pool too
+// small for its load before its callers time out. A process that opens one
+// database twice on one registry (tests running two instances) exports the
+// first pool only.
+func ExportPoolMetrics(reg prometheus.Registerer, db *gorm.DB, name string) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("database handle: %w", err)
+	}
+	err = reg.Register(collectors.NewDBStatsCollector(sqlDB, name))
+	if _, dup := errors.AsType[prometheus.AlreadyRegisteredError](err); err != nil && !dup {
+		return fmt.Errorf("export pool metrics of %s: %w", name, err)
+	}
+	return nil
 }
 
 // IsDuplicateKey reports whether err is a unique-key violation (MySQL 1062).

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/kitemall/platform/kitex_gen/product"
+	"github.com/kitemall/platform/pkg/observability"
 )
 
 // Config is the cache's part of the gateway config.
@@ -46,10 +47,8 @@ type Cache struct {
 	// but not kept, and later readers do not join it.
 	gen uint64
 
-	loads singleflight.Group
-	hits  prometheus.Counter
-	miss  prometheus.Counter
-	fresh prometheus.Counter
+	loads   singleflight.Group
+	lookups *observability.CacheLookups
 }
 
 type entry struct {
@@ -58,25 +57,17 @@ type entry struct {
 }
 
 // New returns the cache, or nil when cfg.TTL is 0. Its lookups are counted
-// in gateway_product_cache_lookups_total{result="hit"|"miss"|"bypass"}.
+// in cache_lookups_total{cache="gateway_product"}: hit, miss, or bypass
+// (the caller sent Cache-Control: no-cache).
 func New(cfg Config, reg prometheus.Registerer, now func() time.Time) (*Cache, error) {
 	if cfg.TTL <= 0 {
 		return nil, nil
 	}
-	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "gateway_product_cache_lookups_total",
-		Help: "Product reads by how the gateway's micro-cache answered them: hit, miss (read from the product service) or bypass (the caller sent Cache-Control: no-cache).",
-	}, []string{"result"})
-	if err := reg.Register(lookups); err != nil {
+	lookups, err := observability.NewCacheLookups(reg, "gateway_product")
+	if err != nil {
 		return nil, err
 	}
-	return &Cache{
-		ttl: cfg.TTL, max: cfg.MaxEntries, now: now,
-		entries: make(map[int64]entry),
-		hits:    lookups.WithLabelValues("hit"),
-		miss:    lookups.WithLabelValues("miss"),
-		fresh:   lookups.WithLabelValues("bypass"),
-	}, nil
+	return &Cache{ttl: cfg.TTL, max: cfg.MaxEntries, now: now, entries: make(map[int64]entry), lookups: lookups}, nil
 }
 
 // Get returns product id from memory, or loads it (one load per product at
@@ -94,13 +85,13 @@ func (c *Cache) Get(ctx context.Context, id int64, fresh bool, load LoadFunc) (*
 	now := c.now()
 	switch {
 	case fresh:
-		c.fresh.Inc()
+		c.lookups.Add(observability.CacheBypass, 1)
 		return c.load(ctx, id, gen, load)
 	case ok && now.Before(e.expires):
-		c.hits.Inc()
+		c.lookups.Add(observability.CacheHit, 1)
 		return e.p, nil
 	}
-	c.miss.Inc()
+	c.lookups.Add(observability.CacheMiss, 1)
 	// Callers that arrive while a load of the same generation runs share
 	// it. It keeps the first caller's trace but not its cancellation, so
 	// one client hanging up fails no other; the client's RPC timeout

@@ -556,7 +556,7 @@ func TestProductReadsAreCachedBrieflyAndForgottenOnTheGatewaysOwnWrites(t *testi
 		n = after
 	}
 	metrics := string(g.do("GET", "/metrics", nil, "").Body)
-	for _, want := range []string{`gateway_product_cache_lookups_total{result="hit"} 2`, `gateway_product_cache_lookups_total{result="bypass"} 1`} {
+	for _, want := range []string{`cache_lookups_total{cache="gateway_product",result="hit"} 2`, `cache_lookups_total{cache="gateway_product",result="bypass"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

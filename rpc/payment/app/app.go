@@ -162,6 +162,9 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		return nil, err
 	}
 	a := &App{db: db}
+	if err := mysqlx.ExportPoolMetrics(tel.Registry(), db, cfg.MySQL.Database); err != nil {
+		return nil, errors.Join(err, a.close())
+	}
 	if err := dal.Migrate(ctx, db); err != nil {
 		return nil, errors.Join(err, a.close())
 	}

@@ -90,6 +90,13 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		return nil, fmt.Errorf("database handle: %w", err)
 	}
 	a := &App{db: db}
+	if err := mysqlx.ExportPoolMetrics(tel.Registry(), gdb, cfg.MySQL.Database); err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	lookups, err := observability.NewCacheLookups(tel.Registry(), "product")
+	if err != nil {
+		return nil, errors.Join(err, a.close())
+	}
 	if err := dal.Migrate(ctx, db); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
@@ -105,7 +112,7 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		Instance:    cfg.Server.Listen,
 		Products:    dal.NewProducts(gdb),
 		Inventory:   dal.NewInventory(gdb),
-		Cache:       dal.NewCache(a.rdb, cfg.Redis.KeyPrefix, cfg.Cache),
+		Cache:       dal.NewCache(a.rdb, cfg.Redis.KeyPrefix, cfg.Cache, lookups),
 		LoadTimeout: cfg.Cache.LoadTimeout,
 		Logger:      tel.Logger(),
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kitemall/platform/kitex_gen/product"
+	"github.com/kitemall/platform/pkg/observability"
 	"github.com/kitemall/platform/rpc/product/service"
 )
 
@@ -64,14 +65,16 @@ func (c CacheConfig) Validate(key string) error {
 // "<version>|<payload>", where the payload is the product as JSON, "-" for
 // an absent ID (version 0), or empty for an invalidation.
 type Cache struct {
-	rdb    *redis.Client
-	prefix string
-	cfg    CacheConfig
+	rdb     *redis.Client
+	prefix  string
+	cfg     CacheConfig
+	lookups *observability.CacheLookups
 }
 
-// NewCache returns the cache on rdb; keys start with prefix.
-func NewCache(rdb *redis.Client, prefix string, cfg CacheConfig) *Cache {
-	return &Cache{rdb: rdb, prefix: prefix, cfg: cfg}
+// NewCache returns the cache on rdb; keys start with prefix. Each ID looked
+// up is counted in lookups (which may be nil).
+func NewCache(rdb *redis.Client, prefix string, cfg CacheConfig, lookups *observability.CacheLookups) *Cache {
+	return &Cache{rdb: rdb, prefix: prefix, cfg: cfg, lookups: lookups}
 }
 
 var _ service.ProductCache = (*Cache)(nil)
@@ -120,6 +123,7 @@ func (c *Cache) Get(ctx context.Context, ids []int64) (map[int64]service.CacheEn
 	}
 	vals, err := c.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
+		c.lookups.Add(observability.CacheError, len(ids))
 		return nil, fmt.Errorf("mget %d product keys: %w", len(keys), err)
 	}
 	out := make(map[int64]service.CacheEntry, len(ids))
@@ -130,12 +134,15 @@ func (c *Cache) Get(ctx context.Context, ids []int64) (map[int64]service.CacheEn
 		}
 		e, ok, err := decode(ids[i], s)
 		if err != nil {
+			c.lookups.Add(observability.CacheError, len(ids))
 			return nil, fmt.Errorf("decode %s: %w", keys[i], err)
 		}
 		if ok {
 			out[ids[i]] = e
 		}
 	}
+	c.lookups.Add(observability.CacheHit, len(out))
+	c.lookups.Add(observability.CacheMiss, len(ids)-len(out))
 	return out, nil
 }
 

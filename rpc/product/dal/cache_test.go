@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kitemall/platform/kitex_gen/product"
+	"github.com/kitemall/platform/pkg/observability"
 	"github.com/kitemall/platform/rpc/product/service"
 )
 
@@ -18,9 +21,14 @@ func cachedAt(id, version int64) service.CacheEntry {
 	}}
 }
 
-func TestCache_RoundTripKeepsEveryField(t *testing.T) {
+func TestCache_RoundTripKeepsEveryFieldAndCountsLookups(t *testing.T) {
 	rdb, prefix := openRedis(t)
-	c := NewCache(rdb, prefix, DefaultCacheConfig())
+	reg := prometheus.NewRegistry()
+	lookups, err := observability.NewCacheLookups(reg, "product")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCache(rdb, prefix, DefaultCacheConfig(), lookups)
 	want := cachedAt(1, 4)
 	if err := c.Fill(t.Context(), []service.CacheEntry{want, {ID: 2}}); err != nil {
 		t.Fatal(err)
@@ -38,6 +46,34 @@ func TestCache_RoundTripKeepsEveryField(t *testing.T) {
 	if got[2].Product != nil || got[2].Version != 0 {
 		t.Fatalf("absence = %+v, want no product at version 0", got[2])
 	}
+	// A remembered absence is a hit: it spared the database a read.
+	for result, want := range map[string]float64{observability.CacheHit: 2, observability.CacheMiss: 1, observability.CacheError: 0} {
+		if got := lookupsOf(t, reg, result); got != want {
+			t.Errorf("cache_lookups_total{result=%q} = %v, want %v", result, got, want)
+		}
+	}
+}
+
+// lookupsOf returns the product cache's count of result in reg.
+func lookupsOf(t *testing.T, reg *prometheus.Registry, result string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if f.GetName() == "cache_lookups_total" && labels["cache"] == "product" && labels["result"] == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no cache_lookups_total{cache=product,result=%s}", result)
+	return 0
 }
 
 // The race this guards: a reader loads version 3, a writer commits version
@@ -65,7 +101,7 @@ func TestCache_FillNeverReplacesNewerData(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rdb, prefix := openRedis(t)
-			c := NewCache(rdb, prefix, DefaultCacheConfig())
+			c := NewCache(rdb, prefix, DefaultCacheConfig(), nil)
 			apply := func(o op) {
 				t.Helper()
 				var err error
@@ -103,7 +139,7 @@ func TestCache_FillNeverReplacesNewerData(t *testing.T) {
 func TestCache_TTLsAreJitteredWithinBounds(t *testing.T) {
 	rdb, prefix := openRedis(t)
 	cfg := CacheConfig{TTL: 10 * time.Second, NegativeTTL: 2 * time.Second, InvalidationTTL: 5 * time.Second, Jitter: 0.1, LoadTimeout: time.Second}
-	c := NewCache(rdb, prefix, cfg)
+	c := NewCache(rdb, prefix, cfg, nil)
 	var entries []service.CacheEntry
 	for id := int64(1); id <= 20; id++ {
 		entries = append(entries, cachedAt(id, 1), service.CacheEntry{ID: 100 + id})
@@ -145,7 +181,7 @@ func TestCache_AbsenceExpiresAfterNegativeTTL(t *testing.T) {
 	rdb, prefix := openRedis(t)
 	cfg := DefaultCacheConfig()
 	cfg.NegativeTTL = 200 * time.Millisecond
-	c := NewCache(rdb, prefix, cfg)
+	c := NewCache(rdb, prefix, cfg, nil)
 	if err := c.Fill(t.Context(), []service.CacheEntry{{ID: 9}}); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +196,7 @@ func TestCache_AbsenceExpiresAfterNegativeTTL(t *testing.T) {
 
 func TestCache_CorruptValueIsReportedThenRepairedByFill(t *testing.T) {
 	rdb, prefix := openRedis(t)
-	c := NewCache(rdb, prefix, DefaultCacheConfig())
+	c := NewCache(rdb, prefix, DefaultCacheConfig(), nil)
 	if err := rdb.Set(t.Context(), c.key(1), "not a cache value", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -99,6 +99,9 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		return nil, err
 	}
 	a := &App{db: db}
+	if err := mysqlx.ExportPoolMetrics(tel.Registry(), db, cfg.MySQL.Database); err != nil {
+		return nil, errors.Join(err, a.closeStores())
+	}
 	if err := dal.Migrate(ctx, db); err != nil {
 		return nil, errors.Join(err, a.closeStores())
 	}
@@ -107,7 +110,11 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		if a.rdb, err = redisx.Open(cfg.Redis); err != nil {
 			return nil, errors.Join(err, a.closeStores())
 		}
-		users = dal.NewCachedUsers(users, a.rdb, cfg.Redis.KeyPrefix, cfg.CacheTTL, tel.Logger())
+		lookups, err := observability.NewCacheLookups(tel.Registry(), "user")
+		if err != nil {
+			return nil, errors.Join(err, a.closeStores())
+		}
+		users = dal.NewCachedUsers(users, a.rdb, cfg.Redis.KeyPrefix, cfg.CacheTTL, tel.Logger(), lookups)
 	}
 	reg, err := kitexsuite.NewRegistry(cfg.Registry)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kitemall/platform/pkg/observability"
 	"github.com/kitemall/platform/rpc/user/service"
 )
 
@@ -19,15 +20,17 @@ import (
 // never cached. Redis is optional: when it fails, reads go to the database.
 type CachedUsers struct {
 	service.Users
-	rdb    *redis.Client
-	prefix string
-	ttl    time.Duration
-	log    *slog.Logger
+	rdb     *redis.Client
+	prefix  string
+	ttl     time.Duration
+	log     *slog.Logger
+	lookups *observability.CacheLookups
 }
 
-// NewCachedUsers wraps next; keys are prefix + "id:" + ID.
-func NewCachedUsers(next service.Users, rdb *redis.Client, prefix string, ttl time.Duration, log *slog.Logger) *CachedUsers {
-	return &CachedUsers{Users: next, rdb: rdb, prefix: prefix, ttl: ttl, log: log}
+// NewCachedUsers wraps next; keys are prefix + "id:" + ID. Each ID looked
+// up is counted in lookups (which may be nil).
+func NewCachedUsers(next service.Users, rdb *redis.Client, prefix string, ttl time.Duration, log *slog.Logger, lookups *observability.CacheLookups) *CachedUsers {
+	return &CachedUsers{Users: next, rdb: rdb, prefix: prefix, ttl: ttl, log: log, lookups: lookups}
 }
 
 type cachedUser struct {
@@ -41,11 +44,17 @@ func (c *CachedUsers) key(id int64) string { return c.prefix + "id:" + strconv.F
 // ByID implements service.Users.
 func (c *CachedUsers) ByID(ctx context.Context, id int64) (service.User, error) {
 	raw, err := c.rdb.Get(ctx, c.key(id)).Bytes()
-	if err == nil {
+	switch {
+	case err == nil:
 		if u, ok := c.decode(ctx, raw); ok {
+			c.lookups.Add(observability.CacheHit, 1)
 			return u, nil
 		}
-	} else if !errors.Is(err, redis.Nil) {
+		c.lookups.Add(observability.CacheError, 1)
+	case errors.Is(err, redis.Nil):
+		c.lookups.Add(observability.CacheMiss, 1)
+	default:
+		c.lookups.Add(observability.CacheError, 1)
 		c.log.WarnContext(ctx, "user cache read failed, using the database", "user_id", id, "err", err)
 	}
 	u, err := c.Users.ByID(ctx, id)
@@ -69,9 +78,11 @@ func (c *CachedUsers) ByIDs(ctx context.Context, ids []int64) ([]service.User, e
 	missing := ids
 	vals, err := c.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
+		c.lookups.Add(observability.CacheError, len(ids))
 		c.log.WarnContext(ctx, "user cache read failed, using the database", "users", len(ids), "err", err)
 	} else {
 		missing = make([]int64, 0, len(ids))
+		unreadable := 0
 		for i, v := range vals {
 			s, isString := v.(string)
 			if !isString {
@@ -81,10 +92,14 @@ func (c *CachedUsers) ByIDs(ctx context.Context, ids []int64) ([]service.User, e
 			u, ok := c.decode(ctx, []byte(s))
 			if !ok {
 				missing = append(missing, ids[i])
+				unreadable++
 				continue
 			}
 			out = append(out, u)
 		}
+		c.lookups.Add(observability.CacheHit, len(out))
+		c.lookups.Add(observability.CacheMiss, len(missing)-unreadable)
+		c.lookups.Add(observability.CacheError, unreadable)
 	}
 	if len(missing) == 0 {
 		return out, nil

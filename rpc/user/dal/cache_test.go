@@ -44,7 +44,7 @@ func TestCachedUsersByIDServesRepeatReadsFromRedis(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	rdb, cfg := testenv.Redis(t)
-	cache := NewCachedUsers(NewUsers(db), rdb, cfg.KeyPrefix, time.Minute, discard)
+	cache := NewCachedUsers(NewUsers(db), rdb, cfg.KeyPrefix, time.Minute, discard, nil)
 	u := seed(t, db, "judy")[0]
 
 	first, err := cache.ByID(ctx, u.ID)
@@ -67,7 +67,7 @@ func TestCachedUsersByIDsMixesHitsAndMisses(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	rdb, cfg := testenv.Redis(t)
-	cache := NewCachedUsers(NewUsers(db), rdb, cfg.KeyPrefix, time.Minute, discard)
+	cache := NewCachedUsers(NewUsers(db), rdb, cfg.KeyPrefix, time.Minute, discard, nil)
 	us := seed(t, db, "kim", "leo", "max")
 	t.Cleanup(func() {
 		for _, u := range us {
@@ -106,7 +106,7 @@ func TestCachedUsersFallBackToTheDatabaseWhenRedisIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	cache := NewCachedUsers(NewUsers(db), rdb, cfg.KeyPrefix, time.Minute, discard)
+	cache := NewCachedUsers(NewUsers(db), rdb, cfg.KeyPrefix, time.Minute, discard, nil)
 	u := seed(t, db, "nina")[0]
 
 	got, err := cache.ByID(ctx, u.ID)
