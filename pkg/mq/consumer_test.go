@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -239,23 +240,8 @@ func TestFailingMessageIsRetriedWithBackoffThenDeadLettered(t *testing.T) {
 // when there is no such series.
 func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			got := map[string]string{}
-			for _, l := range m.GetLabel() {
-				got[l.GetName()] = l.GetValue()
-			}
-			if maps.Equal(got, labels) {
-				return m.GetCounter().GetValue()
-			}
-		}
+	if m := series(t, reg, name, labels); m != nil {
+		return m.GetCounter().GetValue()
 	}
 	return -1
 }
@@ -263,6 +249,13 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 // histogram returns the sample count and sum of the histogram
 // name{labels} in reg (0, 0 when there is no such series).
 func histogram(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (uint64, float64) {
+	t.Helper()
+	m := series(t, reg, name, labels)
+	return m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum()
+}
+
+// series returns the series name{labels} in reg, or nil.
+func series(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) *dto.Metric {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
@@ -278,11 +271,11 @@ func histogram(t *testing.T, reg *prometheus.Registry, name string, labels map[s
 				got[l.GetName()] = l.GetValue()
 			}
 			if maps.Equal(got, labels) {
-				return m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum()
+				return m
 			}
 		}
 	}
-	return 0, 0
+	return nil
 }
 
 // syncBuffer is a bytes.Buffer safe for the consumer's goroutines.
