@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"sync"
@@ -40,6 +41,10 @@ type Config struct {
 	// MetricsListen is where /metrics is served; empty disables the server.
 	MetricsListen string `yaml:"metrics_listen" env:"METRICS_ADDR"`
 	LogLevel      string `yaml:"log_level" env:"LOG_LEVEL"`
+	// PprofListen, when set, serves Go's profiles (net/http/pprof under
+	// /debug/pprof/) on this address; keep it on loopback or a port no
+	// client can reach: a profile shows the process's code and its data.
+	PprofListen string `yaml:"pprof_listen" env:"PPROF_ADDR"`
 	// TraceSampleRatio is the share of new traces (0..1) that are recorded
 	// and exported; a span with a remote parent follows its parent's
 	// decision, so a trace is kept or dropped whole. Spans are recorded only
@@ -78,6 +83,7 @@ type Telemetry struct {
 	registry *prometheus.Registry
 	tracer   *sdktrace.TracerProvider
 	metrics  *http.Server
+	pprof    *http.Server
 
 	serverTracerOnce, clientTracerOnce sync.Once
 	serverTracer, clientTracer         stats.Tracer
@@ -127,8 +133,23 @@ func Setup(ctx context.Context, service string, cfg Config, opts ...Option) (*Te
 
 	t := &Telemetry{service: service, logger: logger, registry: reg, tracer: tp}
 	if cfg.MetricsListen != "" {
-		if err := t.serveMetrics(cfg.MetricsListen); err != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", t.MetricsHandler())
+		if t.metrics, err = t.serve("metrics", cfg.MetricsListen, mux); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.PprofListen != "" {
+		// Its own mux: importing net/http/pprof also registers the
+		// handlers on http.DefaultServeMux, which no server here serves.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		if t.pprof, err = t.serve("pprof", cfg.PprofListen, mux); err != nil {
+			return nil, errors.Join(err, t.Shutdown(ctx))
 		}
 	}
 	return t, nil
@@ -181,27 +202,30 @@ func (t *Telemetry) KitexClientTracer() stats.Tracer {
 	return t.clientTracer
 }
 
-func (t *Telemetry) serveMetrics(addr string) error {
+// serve runs h on addr until Shutdown; what names the server in errors.
+func (t *Telemetry) serve(what, addr string, h http.Handler) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen for metrics on %s: %w", addr, err)
+		return nil, fmt.Errorf("listen for %s on %s: %w", what, addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", t.MetricsHandler())
-	t.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	// A CPU profile or trace runs for its seconds parameter (30 s by
+	// default): no write timeout.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
-		if err := t.metrics.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.logger.Error("metrics server stopped", "err", err)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.logger.Error(what+" server stopped", "err", err)
 		}
 	}()
-	return nil
+	return srv, nil
 }
 
-// Shutdown flushes spans and stops the metrics server.
+// Shutdown flushes spans and stops the metrics and pprof servers.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	var errs []error
-	if t.metrics != nil {
-		errs = append(errs, t.metrics.Shutdown(ctx))
+	for _, srv := range []*http.Server{t.metrics, t.pprof} {
+		if srv != nil {
+			errs = append(errs, srv.Shutdown(ctx))
+		}
 	}
 	errs = append(errs, t.tracer.Shutdown(ctx))
 	return errors.Join(errs...)

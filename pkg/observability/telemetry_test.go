@@ -2,8 +2,12 @@ package observability
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -99,5 +103,38 @@ func TestSampleRatioOutsideZeroToOneIsRejected(t *testing.T) {
 		if _, err := Setup(context.Background(), "test", cfg); err == nil {
 			t.Errorf("ratio %v accepted", ratio)
 		}
+	}
+}
+
+func TestPprofIsServedOnlyWhereConfiguredAndStopsWithTheTelemetry(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := DefaultConfig("")
+	cfg.PprofListen = addr
+	tel, err := Setup(context.Background(), "test", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, path := range []string{"/debug/pprof/goroutine?debug=1", "/debug/pprof/profile?seconds=1"} {
+		resp, err := client.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Fatalf("GET %s: %d with %d bytes, want 200 and a profile", path, resp.StatusCode, len(body))
+		}
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Get("http://" + addr + "/debug/pprof/"); err == nil {
+		t.Fatal("pprof still answers after Shutdown")
 	}
 }
