@@ -101,7 +101,6 @@ require (
 	github.com/cloudwego/kitex v0.16.3
 	github.com/go-sql-driver/mysql v1.8.1
 	github.com/kitemall/platform/kitex_gen v0.0.0
-	github.com/kitex-contrib/monitor-prometheus v0.2.0
 	github.com/kitex-contrib/obs-opentelemetry v0.3.0
 	github.com/kitex-contrib/registry-etcd v0.3.0
 	github.com/prometheus/client_golang v1.25.0

@@ -21,7 +21,7 @@ var components = []struct {
 	prefixes []string
 }{
 	{"OpenTelemetry (spans, events, propagation; Hertz and Kitex tracers)", []string{"go.opentelemetry.io/", "github.com/hertz-contrib/obs-opentelemetry", "github.com/kitex-contrib/obs-opentelemetry"}},
-	{"Prometheus (RED metrics)", []string{"github.com/prometheus/", "github.com/kitex-contrib/monitor-prometheus"}},
+	{"Prometheus (RED metrics)", []string{"github.com/prometheus/", "github.com/kitemall/platform/pkg/observability.(*redTracer)", "github.com/kitemall/platform/pkg/observability.newREDTracer"}},
 	{"access log (log/slog JSON)", []string{"log/slog", "log/internal"}},
 	{"encoding/json (response body)", []string{"encoding/json"}},
 	{"Kitex client (middleware, TTHeader, codec, mux)", []string{"github.com/cloudwego/kitex/", "github.com/cloudwego/gopkg/", "github.com/cloudwego/frugal", "github.com/cloudwego/dynamicgo", "github.com/kitemall/platform/kitex_gen/"}},

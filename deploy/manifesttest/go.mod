@@ -90,7 +90,6 @@ require (
 	github.com/jinzhu/inflection v1.0.0 // indirect
 	github.com/jinzhu/now v1.1.5 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
-	github.com/kitex-contrib/monitor-prometheus v0.2.0 // indirect
 	github.com/kitex-contrib/obs-opentelemetry v0.3.0 // indirect
 	github.com/kitex-contrib/registry-etcd v0.3.0 // indirect
 	github.com/klauspost/compress v1.20.1 // indirect

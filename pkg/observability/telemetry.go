@@ -19,7 +19,6 @@ import (
 
 	"github.com/cloudwego/kitex/pkg/klog"
 	"github.com/cloudwego/kitex/pkg/stats"
-	kitexprom "github.com/kitex-contrib/monitor-prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -85,8 +84,7 @@ type Telemetry struct {
 	metrics  *http.Server
 	pprof    *http.Server
 
-	serverTracerOnce, clientTracerOnce sync.Once
-	serverTracer, clientTracer         stats.Tracer
+	serverTracer, clientTracer *redTracer
 }
 
 // Setup builds the telemetry for service and installs the tracer provider
@@ -132,6 +130,16 @@ func Setup(ctx context.Context, service string, cfg Config, opts ...Option) (*Te
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	t := &Telemetry{service: service, logger: logger, registry: reg, tracer: tp}
+	if t.serverTracer, err = newREDTracer(reg, "server",
+		"Total number of RPCs completed by the server, regardless of success or failure.",
+		"Latency (microseconds) of RPC that had been application-level handled by the server."); err != nil {
+		return nil, err
+	}
+	if t.clientTracer, err = newREDTracer(reg, "client",
+		"Total number of RPCs completed by the client, regardless of success or failure.",
+		"Latency (microseconds) of the RPC until it is finished."); err != nil {
+		return nil, err
+	}
 	if cfg.MetricsListen != "" {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", t.MetricsHandler())
@@ -186,21 +194,12 @@ func (t *Telemetry) MetricsHandler() http.Handler {
 
 // KitexServerTracer returns the process's one RED-metrics tracer for Kitex
 // servers (kitex_server_throughput, kitex_server_latency_us).
-func (t *Telemetry) KitexServerTracer() stats.Tracer {
-	t.serverTracerOnce.Do(func() {
-		t.serverTracer = kitexprom.NewServerTracer("", "", kitexprom.WithDisableServer(true), kitexprom.WithRegistry(t.registry))
-	})
-	return t.serverTracer
-}
+func (t *Telemetry) KitexServerTracer() stats.Tracer { return t.serverTracer }
 
 // KitexClientTracer returns the process's one RED-metrics tracer for Kitex
-// clients; it is shared because its collectors may be registered only once.
-func (t *Telemetry) KitexClientTracer() stats.Tracer {
-	t.clientTracerOnce.Do(func() {
-		t.clientTracer = kitexprom.NewClientTracer("", "", kitexprom.WithDisableServer(true), kitexprom.WithRegistry(t.registry))
-	})
-	return t.clientTracer
-}
+// clients (kitex_client_throughput, kitex_client_latency_us); it is shared
+// because its collectors may be registered only once.
+func (t *Telemetry) KitexClientTracer() stats.Tracer { return t.clientTracer }
 
 // serve runs h on addr until Shutdown; what names the server in errors.
 func (t *Telemetry) serve(what, addr string, h http.Handler) (*http.Server, error) {
