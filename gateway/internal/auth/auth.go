@@ -52,9 +52,11 @@ type claims struct {
 	Role     string `json:"role"`
 }
 
-// Tokens issues and verifies tokens with one secret.
+// Tokens issues tokens with the current secret and verifies them with it
+// or, during a rotation, with the previous one.
 type Tokens struct {
 	secret []byte
+	keys   jwt.VerificationKeySet
 	issuer string
 	ttl    time.Duration
 	admins map[string]bool
@@ -69,8 +71,13 @@ func NewTokens(cfg config.AuthConfig, now func() time.Time) *Tokens {
 		// Usernames are unique case-insensitively in the user service.
 		admins[strings.ToLower(a)] = true
 	}
+	keys := jwt.VerificationKeySet{Keys: []jwt.VerificationKey{[]byte(cfg.Secret)}}
+	if cfg.PreviousSecret != "" {
+		keys.Keys = append(keys.Keys, []byte(cfg.PreviousSecret))
+	}
 	return &Tokens{
 		secret: []byte(cfg.Secret),
+		keys:   keys,
 		issuer: cfg.Issuer,
 		ttl:    cfg.TokenTTL,
 		admins: admins,
@@ -126,7 +133,7 @@ var (
 // returns its caller.
 func (t *Tokens) Verify(token string) (Principal, error) {
 	var c claims
-	if _, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil }); err != nil {
+	if _, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.keys, nil }); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return Principal{}, ErrTokenExpired
 		}

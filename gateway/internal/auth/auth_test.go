@@ -120,3 +120,48 @@ func TestVerifyRejectsBadTokens(t *testing.T) {
 		})
 	}
 }
+
+func TestRotationAcceptsThePreviousSecretsTokensUntilItIsDropped(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock := func() time.Time { return now }
+	const older, newer, other = secret, "rotated-secret-0123456789abcdef0123", "unrelated-secret-0123456789abcdef012"
+	cfg := config.AuthConfig{Issuer: "kitemall-gateway", TokenTTL: time.Hour}
+	with := func(current, previous string) *Tokens {
+		c := cfg
+		c.Secret, c.PreviousSecret = current, previous
+		return NewTokens(c, clock)
+	}
+	issue := func(tk *Tokens) string {
+		t.Helper()
+		token, _, err := tk.Issue(7, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token
+	}
+	beforeRotation, fromOther := issue(with(older, "")), issue(with(other, ""))
+	during := with(newer, older)
+	afterRotation := issue(during)
+	tests := []struct {
+		name   string
+		tokens *Tokens
+		token  string
+		ok     bool
+	}{
+		{"during the rotation a token of the previous secret is accepted", during, beforeRotation, true},
+		{"during the rotation new tokens are signed with the new secret", with(newer, ""), afterRotation, true},
+		{"a token of an unrelated secret is refused", during, fromOther, false},
+		{"once the previous secret is dropped its tokens are refused", with(newer, ""), beforeRotation, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := tc.tokens.Verify(tc.token)
+			if tc.ok && (err != nil || p.UserID != 7) {
+				t.Fatalf("Verify = %+v, %v; want user 7", p, err)
+			}
+			if !tc.ok && !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("Verify = %+v, %v; want ErrInvalidToken", p, err)
+			}
+		})
+	}
+}

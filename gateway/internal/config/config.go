@@ -70,8 +70,12 @@ func (c ClientsConfig) WithTransport(t string) ClientsConfig {
 // and checks on every protected route.
 type AuthConfig struct {
 	// Secret is the HMAC key; at least 32 bytes.
-	Secret   string        `yaml:"secret" env:"JWT_SECRET"`
-	Issuer   string        `yaml:"issuer" env:"JWT_ISSUER"`
+	Secret string `yaml:"secret" env:"JWT_SECRET"`
+	// PreviousSecret, during a rotation, is the key the secret replaced:
+	// tokens it signed are still accepted until they expire, and none are
+	// signed with it. Empty outside a rotation.
+	PreviousSecret string        `yaml:"previous_secret" env:"JWT_PREVIOUS_SECRET"`
+	Issuer         string        `yaml:"issuer" env:"JWT_ISSUER"`
 	TokenTTL time.Duration `yaml:"token_ttl" env:"JWT_TTL"`
 	// Admins are the usernames whose tokens carry the admin role, which may
 	// create and update products.
@@ -212,6 +216,10 @@ func (c AuthConfig) validate() error {
 	switch {
 	case len(c.Secret) < 32:
 		return errors.New("auth.secret: must be at least 32 bytes (set JWT_SECRET)")
+	case c.PreviousSecret != "" && len(c.PreviousSecret) < 32:
+		return errors.New("auth.previous_secret: must be at least 32 bytes, or empty outside a rotation")
+	case c.PreviousSecret == c.Secret && c.PreviousSecret != "":
+		return errors.New("auth.previous_secret: is the current secret; set it to the key being replaced")
 	case c.Issuer == "":
 		return errors.New("auth.issuer: must not be empty")
 	case c.TokenTTL <= 0:
