@@ -21,7 +21,21 @@ type FlowConfig struct {
 	// transaction's row before it settles the message as rolled back.
 	LocalTxTimeout time.Duration `yaml:"local_tx_timeout" env:"LOCAL_TX_TIMEOUT"`
 	LocalTxWindow  time.Duration `yaml:"local_tx_window" env:"LOCAL_TX_WINDOW"`
+	// ProcessedRetention is how long a consumer's processed-message records
+	// are kept; older ones are deleted every hour. It must outlast every
+	// way a copy of a message can still arrive: the broker's message
+	// retention (3 days by default) and a dead-letter replay. A late copy
+	// is still harmless (every transition is conditional); the record is
+	// the second guard. 0 keeps the records forever.
+	ProcessedRetention time.Duration `yaml:"processed_retention" env:"PROCESSED_RETENTION"`
 }
+
+// MinProcessedRetention is the shortest processed_retention accepted: the
+// broker keeps messages for 3 days by default.
+const MinProcessedRetention = 72 * time.Hour
+
+// PurgeInterval is how often the processed-message records are purged.
+const PurgeInterval = time.Hour
 
 // Validate checks the section; key is its config key.
 func (c FlowConfig) Validate(key string) error {
@@ -36,6 +50,9 @@ func (c FlowConfig) Validate(key string) error {
 	}
 	if c.LocalTxWindow < 2*c.LocalTxTimeout {
 		return fmt.Errorf("%s.local_tx_window: %v must be at least twice local_tx_timeout (%v)", key, c.LocalTxWindow, c.LocalTxTimeout)
+	}
+	if c.ProcessedRetention != 0 && c.ProcessedRetention < MinProcessedRetention {
+		return fmt.Errorf("%s.processed_retention: %v must be 0 (keep forever) or at least %v, the broker's message retention", key, c.ProcessedRetention, MinProcessedRetention)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"net"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	etcd "github.com/kitex-contrib/registry-etcd"
 	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/redisx"
@@ -82,6 +84,24 @@ func MySQL(t testing.TB) mysqlx.Config {
 		}
 	})
 	return cfg
+}
+
+// OpenMySQL opens the database of cfg (creating it if needed) and closes
+// it when the test ends, before a database testenv.MySQL made is dropped.
+func OpenMySQL(t testing.TB, cfg mysqlx.Config) (*gorm.DB, *sql.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	g, err := mysqlx.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := g.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return g, db
 }
 
 // RedisConfig returns a Redis config with a key prefix unique to this test.

@@ -98,6 +98,11 @@ type Options struct {
 	// Slack is how long a flow may take to settle once it started
 	// (message delivery, retries); states younger than that are in flight.
 	Slack time.Duration
+	// ProcessedRetention is the services' messaging.processed_retention:
+	// processed-message records older than that may have been purged, so
+	// an entity last changed before then is not required to have one.
+	// 0: records are kept forever.
+	ProcessedRetention time.Duration
 }
 
 // Violation is one broken invariant.
@@ -230,6 +235,12 @@ func (c *checker) add(rule, subject, format string, args ...any) {
 
 // settled reports whether a state that started at t has had its Slack.
 func (c *checker) settled(t time.Time) bool { return c.opts.Now.Sub(t) > c.opts.Slack }
+
+// recordMayBeGone reports whether the processed-message record of a change
+// made at t may have been purged already.
+func (c *checker) recordMayBeGone(t time.Time) bool {
+	return c.opts.ProcessedRetention > 0 && c.opts.Now.Sub(t) > c.opts.ProcessedRetention
+}
 
 func orderSubject(id int64) string   { return fmt.Sprintf("order %d", id) }
 func paymentSubject(id int64) string { return fmt.Sprintf("payment %d", id) }
@@ -387,7 +398,7 @@ func (c *checker) messages() {
 		}
 	}
 	for id, o := range c.st.orders {
-		if order.OrderStatus(o.status) != order.OrderStatus_PAID {
+		if order.OrderStatus(o.status) != order.OrderStatus_PAID || c.recordMayBeGone(o.updatedAt) {
 			continue
 		}
 		if _, ok := c.st.processed[orderservice.ConsumerPayment][fmt.Sprint(o.paidPaymentID)]; !ok {
@@ -405,7 +416,7 @@ func (c *checker) messages() {
 		}
 	}
 	for id, o := range c.st.orders {
-		if o.cancelReason == orderservice.ExpireReason {
+		if o.cancelReason == orderservice.ExpireReason && !c.recordMayBeGone(o.updatedAt) {
 			if _, ok := c.st.processed[orderservice.ConsumerTimeout][fmt.Sprint(id)]; !ok {
 				c.add(RuleMessageEffect, orderSubject(id), "cancelled for its payment window without its order.timeout being applied")
 			}
@@ -418,7 +429,7 @@ func (c *checker) messages() {
 		}
 	}
 	for id, p := range c.st.payments {
-		if payment.PaymentStatus(p.status) != payment.PaymentStatus_REFUNDED {
+		if payment.PaymentStatus(p.status) != payment.PaymentStatus_REFUNDED || c.recordMayBeGone(p.updatedAt) {
 			continue
 		}
 		// A refund of a payment that lost the race for a PAID order is

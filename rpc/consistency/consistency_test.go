@@ -9,7 +9,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/consistency"
 	orderdal "github.com/kitemall/platform/rpc/order/dal"
@@ -33,18 +32,7 @@ type seeded struct {
 func seed(t *testing.T) seeded {
 	t.Helper()
 	ctx := context.Background()
-	open := func() (*gorm.DB, *sql.DB) {
-		g, err := mysqlx.Open(ctx, testenv.MySQL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		db, err := g.DB()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return g, db
-	}
+	open := func() (*gorm.DB, *sql.DB) { return testenv.OpenMySQL(t, testenv.MySQL(t)) }
 	_, productDB := open()
 	orderGorm, orderDB := open()
 	paymentGorm, paymentDB := open()
@@ -255,5 +243,34 @@ func TestCheckToleratesFlowsStillInFlight(t *testing.T) {
 		if len(r.Broken(rule)) == 0 {
 			t.Fatalf("a minute later, want %s violations:\n%s", rule, r)
 		}
+	}
+}
+
+func TestCheckExemptsChangesOlderThanTheRecordRetention(t *testing.T) {
+	s := seed(t)
+	// The purger deleted every record, as it does once they are older than
+	// the retention; the history itself is a minute old.
+	exec(t, s.dbs.Order, `DELETE FROM processed_messages`)
+	exec(t, s.dbs.Payment, `DELETE FROM processed_messages`)
+	for _, tc := range []struct {
+		name      string
+		retention time.Duration
+		ok        bool
+	}{
+		{"records kept forever: their absence is a violation", 0, false},
+		{"changes younger than the retention still need their record", time.Hour, false},
+		{"changes older than the retention need none", 30 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := s.opts
+			opts.ProcessedRetention = tc.retention
+			r, err := consistency.Check(context.Background(), s.dbs, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.OK() != tc.ok || (!tc.ok && len(r.Broken(consistency.RuleMessageEffect)) != 4) {
+				t.Fatalf("retention %v: want ok=%v (else the 4 message-effect violations of orders 101, 102, 104 and payment 2), got:\n%s", tc.retention, tc.ok, r)
+			}
+		})
 	}
 }

@@ -63,5 +63,18 @@ func run(productConf, orderConf, paymentConf string, slack, timeout time.Duratio
 		LocalTxWindow: order.Messaging.LocalTxWindow,
 		PaymentSettle: payment.Sweeper.RedriveAfter + payment.Sweeper.Interval,
 		Slack:         slack,
+		// The shorter of the two services' retentions (0: forever).
+		ProcessedRetention: shorterRetention(order.Messaging.ProcessedRetention, payment.Messaging.ProcessedRetention),
 	})
+}
+
+// shorterRetention returns the shorter of two retentions, 0 meaning forever.
+func shorterRetention(a, b time.Duration) time.Duration {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
 }

@@ -22,15 +22,7 @@ import (
 func openMigrated(t *testing.T, migrate func(*gorm.DB, *sql.DB) error) mysqlx.Config {
 	t.Helper()
 	cfg := testenv.MySQL(t)
-	g, err := mysqlx.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := g.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	g, db := testenv.OpenMySQL(t, cfg)
 	if err := migrate(g, db); err != nil {
 		t.Fatal(err)
 	}

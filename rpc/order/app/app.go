@@ -24,6 +24,7 @@ import (
 	"github.com/kitemall/platform/pkg/mq"
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/observability"
+	"github.com/kitemall/platform/pkg/periodic"
 	"github.com/kitemall/platform/pkg/redisx"
 	"github.com/kitemall/platform/rpc/order/dal"
 	"github.com/kitemall/platform/rpc/order/events"
@@ -99,6 +100,8 @@ func DefaultConfig() *Config {
 			Consumer:       mq.ConsumerConfig{MaxReconsumes: 5},
 			LocalTxTimeout: 4 * time.Second,
 			LocalTxWindow:  10 * time.Second,
+			// A week: well past the broker's 3-day message retention.
+			ProcessedRetention: 7 * 24 * time.Hour,
 		},
 		PaymentWindow: 15 * time.Minute,
 		Observability: observability.DefaultConfig("127.0.0.1:9183"),
@@ -154,6 +157,7 @@ type App struct {
 	tx        *mq.TxProducer
 	pub       *mq.Producer
 	consumers []*mq.Consumer
+	purger    *periodic.Loop
 }
 
 // Build opens and migrates the database, connects Redis and the product
@@ -257,6 +261,11 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		}
 		a.consumers = append(a.consumers, consumer)
 	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("database handle: %w", err), a.close())
+	}
+	a.purger = mq.StartPurger(sqlDB, msg.ProcessedRetention, mq.PurgeInterval, tel.Logger())
 	a.svr = orderservice.NewServer(h, server.WithSuite(kitexsuite.NewServerSuite(cfg.Server, reg, tel)))
 	return a, nil
 }
@@ -275,6 +284,7 @@ func (a *App) Stop() error {
 // Build did not get to.
 func (a *App) close() error {
 	var errList []error
+	a.purger.Stop()
 	for _, c := range a.consumers {
 		errList = append(errList, c.Shutdown())
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/kitemall/platform/kitex_gen/order"
 	"github.com/kitemall/platform/pkg/errs"
 	"github.com/kitemall/platform/pkg/mysqlx"
+	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/order/app"
 	"github.com/kitemall/platform/rpc/order/service"
 )
@@ -67,15 +68,7 @@ func (s stack) ledger(t *testing.T, orderID int64) map[string]int {
 
 func (s stack) openDB(t *testing.T, cfg mysqlx.Config) *sql.DB {
 	t.Helper()
-	g, err := mysqlx.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := g.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	_, db := testenv.OpenMySQL(t, cfg)
 	return db
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/kitemall/platform/pkg/mq"
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/observability"
+	"github.com/kitemall/platform/pkg/periodic"
 	orderevents "github.com/kitemall/platform/rpc/order/events"
 	"github.com/kitemall/platform/rpc/payment/dal"
 	"github.com/kitemall/platform/rpc/payment/events"
@@ -92,6 +93,8 @@ func DefaultConfig() *Config {
 			Consumer:       mq.ConsumerConfig{MaxReconsumes: 5},
 			LocalTxTimeout: 4 * time.Second,
 			LocalTxWindow:  10 * time.Second,
+			// A week: well past the broker's 3-day message retention.
+			ProcessedRetention: 7 * 24 * time.Hour,
 		},
 		Sweeper:       SweeperConfig{Interval: 5 * time.Second, RedriveAfter: 30 * time.Second, Batch: 100},
 		Observability: observability.DefaultConfig("127.0.0.1:9184"),
@@ -144,7 +147,8 @@ type App struct {
 	db       *gorm.DB
 	tx       *mq.TxProducer
 	consumer *mq.Consumer
-	sweeper  *sweeper
+	sweeper  *periodic.Loop
+	purger   *periodic.Loop
 }
 
 // Build opens and migrates the database, builds the order client (resolved
@@ -225,6 +229,11 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		return nil, errors.Join(err, a.close())
 	}
 	a.sweeper = startSweeper(cfg.Sweeper.Interval, tel.Logger(), service.NewRedrivePayments(deps).Run)
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("database handle: %w", err), a.close())
+	}
+	a.purger = mq.StartPurger(sqlDB, msg.ProcessedRetention, mq.PurgeInterval, tel.Logger())
 	a.svr = paymentservice.NewServer(h, server.WithSuite(kitexsuite.NewServerSuite(cfg.Server, reg, tel)))
 	return a, nil
 }
@@ -244,9 +253,8 @@ func (a *App) Stop() error {
 // Build did not get to.
 func (a *App) close() error {
 	var errList []error
-	if a.sweeper != nil {
-		a.sweeper.stop()
-	}
+	a.purger.Stop()
+	a.sweeper.Stop()
 	if a.consumer != nil {
 		errList = append(errList, a.consumer.Shutdown())
 	}

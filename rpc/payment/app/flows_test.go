@@ -136,15 +136,7 @@ func TestPaymentFlows(t *testing.T) {
 
 func openDB(t *testing.T, cfg mysqlx.Config) *sql.DB {
 	t.Helper()
-	g, err := mysqlx.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := g.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	_, db := testenv.OpenMySQL(t, cfg)
 	return db
 }
 

@@ -158,15 +158,7 @@ func startOne(t *testing.T, s *stack, edit func(*app.Config)) productservice.Cli
 // wrote.
 func openDB(t *testing.T, cfg mysqlx.Config) *sql.DB {
 	t.Helper()
-	gdb, err := mysqlx.Open(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := gdb.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	_, db := testenv.OpenMySQL(t, cfg)
 	return db
 }
 
