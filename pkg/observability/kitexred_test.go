@@ -60,7 +60,9 @@ func TestREDTracerCountsEachCallUnderItsLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]map[string]float64{} // metric -> labels -> count
-	key := func(l series) string { return l["caller"] + "/" + l["callee"] + "/" + l["method"] + "/" + l["status"] + "/" + l["retry"] }
+	key := func(l series) string {
+		return l["caller"] + "/" + l["callee"] + "/" + l["method"] + "/" + l["status"] + "/" + l["retry"]
+	}
 	for _, f := range families {
 		got[f.GetName()] = map[string]float64{}
 		for _, m := range f.GetMetric() {

@@ -76,7 +76,7 @@ type AuthConfig struct {
 	// signed with it. Empty outside a rotation.
 	PreviousSecret string        `yaml:"previous_secret" env:"JWT_PREVIOUS_SECRET"`
 	Issuer         string        `yaml:"issuer" env:"JWT_ISSUER"`
-	TokenTTL time.Duration `yaml:"token_ttl" env:"JWT_TTL"`
+	TokenTTL       time.Duration `yaml:"token_ttl" env:"JWT_TTL"`
 	// Admins are the usernames whose tokens carry the admin role, which may
 	// create and update products.
 	Admins []string `yaml:"admins" env:"ADMIN_USERNAMES"`
