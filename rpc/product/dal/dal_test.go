@@ -8,7 +8,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
-	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/product/service"
 )
@@ -18,16 +17,7 @@ func openDB(t *testing.T) *gorm.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := mysqlx.Open(ctx, testenv.MySQL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Registered after testenv's drop, so it runs first: close, then drop.
-	t.Cleanup(func() { sqlDB.Close() })
+	db, sqlDB := testenv.OpenMySQL(t, testenv.MySQL(t))
 	if err := Migrate(ctx, sqlDB); err != nil {
 		t.Fatal(err)
 	}
