@@ -140,17 +140,6 @@ func RocketMQNameServer(t testing.TB) string {
 	return ns
 }
 
-// FreeAddr returns a free loopback host:port.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // WaitInstances waits until etcd resolves service to exactly want instances
 // (registration lands about a second after a server listens) and returns
 // their addresses.

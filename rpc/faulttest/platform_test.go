@@ -108,7 +108,7 @@ func startPlatform(t testing.TB, opts options) *platform {
 		p.dbs[svc] = testenv.MySQL(t)
 	}
 	for _, svc := range services {
-		p.addrs[svc], p.metrics[svc] = freeAddr(t), freeAddr(t)
+		p.addrs[svc], p.metrics[svc] = testenv.FreeAddr(t), testenv.FreeAddr(t)
 		db := p.dbs[svc]
 		mysqlAddr := db.Addr
 		if svc == "order" && opts.orderMySQLAddr != "" {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kitemall/platform/pkg/testenv"
 )
 
 // tcpProxy forwards a loopback address to target. cut makes target
@@ -27,7 +29,7 @@ type tcpProxy struct {
 // ends.
 func startProxy(t testing.TB, target string) *tcpProxy {
 	t.Helper()
-	p := &tcpProxy{addr: freeAddr(t), target: target, conns: map[net.Conn]struct{}{}}
+	p := &tcpProxy{addr: testenv.FreeAddr(t), target: target, conns: map[net.Conn]struct{}{}}
 	if err := p.listen(); err != nil {
 		t.Fatal(err)
 	}

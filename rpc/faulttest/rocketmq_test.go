@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/kitemall/platform/pkg/testenv"
 )
 
 // rocketMQ is a private name server and broker run by deploy/local/stack.sh
@@ -25,11 +27,11 @@ type rocketMQ struct {
 func startRocketMQ(root, dir string) (*rocketMQ, error) {
 	// The broker listens on its port, port-2 and port+1: take four
 	// consecutive free ports and use the third.
-	first, err := findFreePorts(4)
+	first, err := testenv.FreePorts(4)
 	if err != nil {
 		return nil, err
 	}
-	nsPort, err := findFreePorts(1)
+	nsPort, err := testenv.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
