@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/redisx"
+	"github.com/kitemall/platform/pkg/testenv"
 )
 
 // Services are the platform's services, started in this order.
@@ -338,13 +338,12 @@ func deleteKeys(ctx context.Context, addr, prefix string) error {
 	return nil
 }
 
-// FreeAddr returns a loopback address with a port that was free a moment
-// ago.
+// FreeAddr returns a loopback address for a process to listen on, with a
+// free port below the kernel's ephemeral range (see testenv.FreePorts).
 func FreeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testenv.FreePorts(1)
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return fmt.Sprintf("127.0.0.1:%d", p), nil
 }
