@@ -76,6 +76,20 @@ func split(body string) []string {
 	return stmts
 }
 
+// Apply loads the migrations in dir of fsys and applies those not yet
+// recorded in db; schema names them in errors. It is what each service's
+// dal.Migrate calls at start.
+func Apply(ctx context.Context, db *sql.DB, fsys fs.FS, dir, schema string) error {
+	ms, err := Load(fsys, dir)
+	if err != nil {
+		return fmt.Errorf("load %s migrations: %w", schema, err)
+	}
+	if _, err := Up(ctx, db, ms); err != nil {
+		return fmt.Errorf("migrate %s schema: %w", schema, err)
+	}
+	return nil
+}
+
 // Up applies every migration not yet recorded and returns how many it ran.
 func Up(ctx context.Context, db *sql.DB, migrations []Migration) (int, error) {
 	conn, err := db.Conn(ctx)

@@ -134,12 +134,8 @@ func Open(ctx context.Context, c Config) (*gorm.DB, error) {
 // small for its load before its callers time out. A process that opens one
 // database twice on one registry (tests running two instances) exports the
 // first pool only.
-func ExportPoolMetrics(reg prometheus.Registerer, db *gorm.DB, name string) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("database handle: %w", err)
-	}
-	err = reg.Register(collectors.NewDBStatsCollector(sqlDB, name))
+func ExportPoolMetrics(reg prometheus.Registerer, db *sql.DB, name string) error {
+	err := reg.Register(collectors.NewDBStatsCollector(db, name))
 	if _, dup := errors.AsType[prometheus.AlreadyRegisteredError](err); err != nil && !dup {
 		return fmt.Errorf("export pool metrics of %s: %w", name, err)
 	}

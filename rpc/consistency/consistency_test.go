@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/consistency"
 	orderdal "github.com/kitemall/platform/rpc/order/dal"
@@ -32,20 +30,14 @@ type seeded struct {
 func seed(t *testing.T) seeded {
 	t.Helper()
 	ctx := context.Background()
-	open := func() (*gorm.DB, *sql.DB) { return testenv.OpenMySQL(t, testenv.MySQL(t)) }
-	_, productDB := open()
-	orderGorm, orderDB := open()
-	paymentGorm, paymentDB := open()
-	s := seeded{dbs: consistency.DBs{Product: productDB, Order: orderDB, Payment: paymentDB}}
-	if err := productdal.Migrate(ctx, productDB); err != nil {
-		t.Fatal(err)
+	open := func(migrate func(context.Context, *sql.DB) error) *sql.DB {
+		_, db := testenv.OpenMySQL(t, testenv.MySQL(t))
+		if err := migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		return db
 	}
-	if err := orderdal.Migrate(ctx, orderGorm); err != nil {
-		t.Fatal(err)
-	}
-	if err := paymentdal.Migrate(ctx, paymentGorm); err != nil {
-		t.Fatal(err)
-	}
+	s := seeded{dbs: consistency.DBs{Product: open(productdal.Migrate), Order: open(orderdal.Migrate), Payment: open(paymentdal.Migrate)}}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	s.opts = consistency.Options{Now: now, PaymentWindow: 30 * time.Minute, LocalTxWindow: 10 * time.Second, PaymentSettle: 35 * time.Second, Slack: 10 * time.Second}
 	at := now.Add(-time.Minute)

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/consistency"
@@ -19,11 +17,11 @@ import (
 )
 
 // openMigrated opens a fresh database and applies a service's migrations.
-func openMigrated(t *testing.T, migrate func(*gorm.DB, *sql.DB) error) mysqlx.Config {
+func openMigrated(t *testing.T, migrate func(context.Context, *sql.DB) error) mysqlx.Config {
 	t.Helper()
 	cfg := testenv.MySQL(t)
-	g, db := testenv.OpenMySQL(t, cfg)
-	if err := migrate(g, db); err != nil {
+	_, db := testenv.OpenMySQL(t, cfg)
+	if err := migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
@@ -41,9 +39,9 @@ func writeConf(t *testing.T, path, body string) {
 // rules under a 10-minute window set there, and not under a 1-hour one.
 func TestRunJudgesTheStackBySettingsInItsConfigFiles(t *testing.T) {
 	ctx := context.Background()
-	product := openMigrated(t, func(_ *gorm.DB, db *sql.DB) error { return productdal.Migrate(ctx, db) })
-	order := openMigrated(t, func(g *gorm.DB, _ *sql.DB) error { return orderdal.Migrate(ctx, g) })
-	payment := openMigrated(t, func(g *gorm.DB, _ *sql.DB) error { return paymentdal.Migrate(ctx, g) })
+	product := openMigrated(t, productdal.Migrate)
+	order := openMigrated(t, orderdal.Migrate)
+	payment := openMigrated(t, paymentdal.Migrate)
 
 	dir := t.TempDir()
 	productConf, orderConf, paymentConf := filepath.Join(dir, "product.yaml"), filepath.Join(dir, "order.yaml"), filepath.Join(dir, "payment.yaml")

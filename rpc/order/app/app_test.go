@@ -19,7 +19,6 @@ import (
 	"github.com/kitemall/platform/pkg/errs"
 	"github.com/kitemall/platform/pkg/kitexsuite"
 	"github.com/kitemall/platform/pkg/mq"
-	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/observability"
 	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/consistency"
@@ -141,15 +140,9 @@ func (s stack) check(t *testing.T) consistency.Report {
 	ctx := context.Background()
 	// The stack has no payment service: an empty payment database stands in.
 	paymentDB := testenv.MySQL(t)
-	pdb, err := mysqlx.Open(ctx, paymentDB)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, pdb := testenv.OpenMySQL(t, paymentDB)
 	if err := paymentdal.Migrate(ctx, pdb); err != nil {
 		t.Fatal(err)
-	}
-	if sqlDB, err := pdb.DB(); err == nil {
-		sqlDB.Close()
 	}
 	dbs, err := consistency.Open(ctx, s.productCfg.MySQL, s.orderCfg.MySQL, paymentDB)
 	if err != nil {

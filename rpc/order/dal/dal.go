@@ -7,10 +7,8 @@ package dal
 
 import (
 	"context"
+	"database/sql"
 	"embed"
-	"fmt"
-
-	"gorm.io/gorm"
 
 	"github.com/kitemall/platform/pkg/migrate"
 )
@@ -18,18 +16,8 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrate applies the order service's schema migrations to db.
-func Migrate(ctx context.Context, db *gorm.DB) error {
-	ms, err := migrate.Load(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("database handle: %w", err)
-	}
-	if _, err := migrate.Up(ctx, sqlDB, ms); err != nil {
-		return err
-	}
-	return nil
+// Migrate brings the order schema up to date; it is safe when two
+// instances start at once.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	return migrate.Apply(ctx, db, migrations, "migrations", "order")
 }

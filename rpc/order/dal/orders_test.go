@@ -11,7 +11,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/kitemall/platform/kitex_gen/order"
-	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/order/service"
 )
@@ -19,17 +18,8 @@ import (
 // openDB returns a migrated fresh database on the real MariaDB.
 func openDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := mysqlx.Open(ctx, testenv.MySQL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	if err := Migrate(ctx, db); err != nil {
+	db, sqlDB := testenv.OpenMySQL(t, testenv.MySQL(t))
+	if err := Migrate(context.Background(), sqlDB); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -418,8 +408,11 @@ func processed(t *testing.T, db *gorm.DB, consumer, key string) int64 {
 }
 
 func TestMigrateTwiceIsANoOp(t *testing.T) {
-	db := openDB(t)
-	if err := Migrate(context.Background(), db); err != nil {
+	sqlDB, err := openDB(t).DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Migrate(context.Background(), sqlDB); err != nil {
 		t.Fatalf("second Migrate: %v", err)
 	}
 }

@@ -166,10 +166,14 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		return nil, err
 	}
 	a := &App{db: db}
-	if err := mysqlx.ExportPoolMetrics(tel.Registry(), db, cfg.MySQL.Database); err != nil {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("database handle: %w", err), a.close())
+	}
+	if err := mysqlx.ExportPoolMetrics(tel.Registry(), sqlDB, cfg.MySQL.Database); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
-	if err := dal.Migrate(ctx, db); err != nil {
+	if err := dal.Migrate(ctx, sqlDB); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
 	resolver, err := kitexsuite.NewResolver(cfg.Registry)
@@ -229,10 +233,6 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		return nil, errors.Join(err, a.close())
 	}
 	a.sweeper = startSweeper(cfg.Sweeper.Interval, tel.Logger(), service.NewRedrivePayments(deps).Run)
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("database handle: %w", err), a.close())
-	}
 	a.purger = mq.StartPurger(sqlDB, msg.ProcessedRetention, mq.PurgeInterval, tel.Logger())
 	a.svr = paymentservice.NewServer(h, server.WithSuite(kitexsuite.NewServerSuite(cfg.Server, reg, tel)))
 	return a, nil

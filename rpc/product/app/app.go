@@ -90,7 +90,7 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		return nil, fmt.Errorf("database handle: %w", err)
 	}
 	a := &App{db: db}
-	if err := mysqlx.ExportPoolMetrics(tel.Registry(), gdb, cfg.MySQL.Database); err != nil {
+	if err := mysqlx.ExportPoolMetrics(tel.Registry(), db, cfg.MySQL.Database); err != nil {
 		return nil, errors.Join(err, a.close())
 	}
 	lookups, err := observability.NewCacheLookups(tel.Registry(), "product")

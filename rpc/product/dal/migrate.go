@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"fmt"
 
 	"github.com/kitemall/platform/pkg/migrate"
 )
@@ -18,12 +17,5 @@ var migrations embed.FS
 // Migrate brings the schema up to date; it is safe when two instances start
 // at once.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := migrate.Load(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	if _, err := migrate.Up(ctx, db, ms); err != nil {
-		return fmt.Errorf("migrate product schema: %w", err)
-	}
-	return nil
+	return migrate.Apply(ctx, db, migrations, "migrations", "product")
 }

@@ -99,10 +99,14 @@ func Build(ctx context.Context, cfg *Config, tel *observability.Telemetry) (boot
 		return nil, err
 	}
 	a := &App{db: db}
-	if err := mysqlx.ExportPoolMetrics(tel.Registry(), db, cfg.MySQL.Database); err != nil {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("database handle: %w", err), a.closeStores())
+	}
+	if err := mysqlx.ExportPoolMetrics(tel.Registry(), sqlDB, cfg.MySQL.Database); err != nil {
 		return nil, errors.Join(err, a.closeStores())
 	}
-	if err := dal.Migrate(ctx, db); err != nil {
+	if err := dal.Migrate(ctx, sqlDB); err != nil {
 		return nil, errors.Join(err, a.closeStores())
 	}
 	var users service.Users = dal.NewUsers(db)

@@ -9,7 +9,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/testenv"
 	"github.com/kitemall/platform/rpc/user/service"
 )
@@ -17,17 +16,8 @@ import (
 // openDB returns a migrated fresh database on the real MariaDB.
 func openDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := mysqlx.Open(ctx, testenv.MySQL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	if err := Migrate(ctx, db); err != nil {
+	db, sqlDB := testenv.OpenMySQL(t, testenv.MySQL(t))
+	if err := Migrate(context.Background(), sqlDB); err != nil {
 		t.Fatal(err)
 	}
 	return db
