@@ -3,6 +3,7 @@ package mq_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,51 @@ func TestProcessedRetentionMustOutlastTheBrokersRetention(t *testing.T) {
 		if err := c.Validate("messaging"); (err == nil) != tc.ok {
 			t.Errorf("processed_retention %v: Validate() = %v, want ok=%v", tc.retention, err, tc.ok)
 		}
+	}
+}
+
+// Proves the purger the services start runs PurgeProcessed with its
+// retention on its own, and that retention 0 starts nothing.
+func TestStartPurgerPurgesOnItsInterval(t *testing.T) {
+	if mq.StartPurger(nil, 0, time.Millisecond, slog.Default()) != nil {
+		t.Fatal("retention 0 started a purger")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, db := testenv.OpenMySQL(t, testenv.MySQL(t))
+	if _, err := db.ExecContext(ctx, `CREATE TABLE processed_messages (
+		consumer VARCHAR(64) NOT NULL, msg_key VARCHAR(128) NOT NULL,
+		processed_at DATETIME(3) NOT NULL, PRIMARY KEY (consumer, msg_key)) ENGINE=InnoDB`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if _, err := db.ExecContext(ctx, `INSERT INTO processed_messages VALUES ('c', 'old', ?), ('c', 'new', ?)`,
+		now.Add(-100*time.Hour), now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	loop := mq.StartPurger(db, mq.MinProcessedRetention, 20*time.Millisecond, slog.Default())
+	defer loop.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var keys []string
+		rows, err := db.QueryContext(ctx, `SELECT msg_key FROM processed_messages ORDER BY msg_key`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if len(keys) == 1 && keys[0] == "new" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("records left after 10 s: %v; want only the one younger than %v", keys, mq.MinProcessedRetention)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
