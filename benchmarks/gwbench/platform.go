@@ -322,20 +322,8 @@ func deleteKeys(ctx context.Context, addr, prefix string) error {
 		return err
 	}
 	defer rdb.Close()
-	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("scan redis keys %s*: %w", prefix, err)
-	}
-	for chunk := range slices.Chunk(keys, 500) {
-		if err := rdb.Del(ctx, chunk...).Err(); err != nil {
-			return fmt.Errorf("delete redis keys %s*: %w", prefix, err)
-		}
-	}
-	return nil
+	_, err = redisx.DeletePrefix(ctx, rdb, prefix)
+	return err
 }
 
 // FreeAddr returns a loopback address for a process to listen on, with a

@@ -24,7 +24,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/kitemall/platform/pkg/mq"
 	"github.com/kitemall/platform/pkg/testenv"
@@ -235,10 +234,9 @@ func TestDashboardAndAlertsUseOnlyExportedMetrics(t *testing.T) {
 
 	unique := testenv.Unique()
 	etcd := testenv.EtcdEndpoints(t)
-	rdb, redisCfg := testenv.Redis(t)
+	redisCfg := testenv.RedisConfig(t)
 	nameServer := testenv.RocketMQNameServer(t)
 	broker := envOr("ROCKETMQ_BROKER", "127.0.0.1:10911")
-	t.Cleanup(func() { deleteKeys(t, rdb, redisCfg.KeyPrefix) })
 	common := map[string]string{
 		"ETCD_ENDPOINTS":              strings.Join(etcd, ","),
 		"SERVICE_NAMESPACE":           "mt" + unique,
@@ -406,21 +404,6 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(ks)
 	return ks
-}
-
-// deleteKeys removes what the services cached under prefix.
-func deleteKeys(t *testing.T, rdb *redis.Client, prefix string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
-	for iter.Next(ctx) {
-		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
-			t.Errorf("delete %s: %v", iter.Val(), err)
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("scan %s*: %v", prefix, err)
-	}
 }
 
 func envOr(key, def string) string {

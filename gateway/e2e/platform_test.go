@@ -34,7 +34,6 @@ import (
 	"github.com/kitemall/platform/pkg/kitexsuite"
 	"github.com/kitemall/platform/pkg/mysqlx"
 	"github.com/kitemall/platform/pkg/observability"
-	"github.com/kitemall/platform/pkg/redisx"
 	"github.com/kitemall/platform/pkg/testenv"
 )
 
@@ -100,7 +99,7 @@ func startPlatform(t *testing.T) *platform {
 	}
 	p.registry = kitexsuite.RegistryConfig{Endpoints: p.etcd, Namespace: p.ns}
 	redisCfg := testenv.RedisConfig(t)
-	cleanRedis(t, redisCfg, "t:"+p.ns+":")
+	testenv.CleanRedis(t, redisCfg, "t:"+p.ns+":")
 	p.spans = startSpanSink(t)
 	bin := buildServices(t, root)
 
@@ -239,27 +238,6 @@ func (p *platform) startGateway(t *testing.T, mutate func(*config.Config)) strin
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// cleanRedis deletes the run's keys when the test ends.
-func cleanRedis(t *testing.T, cfg redisx.Config, prefix string) {
-	t.Helper()
-	rdb, err := redisx.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		defer rdb.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("clean redis keys %s*: %v", prefix, err)
-		}
-	})
 }
 
 // snapshot returns, for every table of every service database, its row

@@ -2,6 +2,7 @@
 package redisx
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -53,4 +54,35 @@ func Open(c Config) (*redis.Client, error) {
 		return nil, fmt.Errorf("instrument redis tracing: %w", err)
 	}
 	return rdb, nil
+}
+
+// DeletePrefix deletes every key that starts with prefix, scanning in
+// batches (never KEYS, which blocks Redis), and returns how many it deleted.
+func DeletePrefix(ctx context.Context, rdb *redis.Client, prefix string) (int, error) {
+	const batch = 500
+	iter := rdb.Scan(ctx, 0, prefix+"*", batch).Iterator()
+	keys := make([]string, 0, batch)
+	deleted := 0
+	flush := func() error {
+		if len(keys) == 0 {
+			return nil
+		}
+		if err := rdb.Del(ctx, keys...).Err(); err != nil {
+			return fmt.Errorf("delete redis keys %s*: %w", prefix, err)
+		}
+		deleted += len(keys)
+		keys = keys[:0]
+		return nil
+	}
+	for iter.Next(ctx) {
+		if keys = append(keys, iter.Val()); len(keys) == batch {
+			if err := flush(); err != nil {
+				return deleted, err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return deleted, fmt.Errorf("scan redis keys %s*: %w", prefix, err)
+	}
+	return deleted, flush()
 }

@@ -3,6 +3,7 @@ package redisx_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -46,5 +47,30 @@ func TestDeadRedisFailsFast(t *testing.T) {
 	}
 	if took := time.Since(start); took > cfg.Timeout {
 		t.Fatalf("a dead redis took %v to fail", took)
+	}
+}
+
+// Proves DeletePrefix removes every key under the prefix, across more than
+// one batch, and nothing else.
+func TestDeletePrefixDeletesOnlyThePrefixsKeys(t *testing.T) {
+	rdb, cfg := testenv.Redis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pipe := rdb.Pipeline()
+	const n = 1200 // more than two batches of 500
+	for i := range n {
+		pipe.Set(ctx, fmt.Sprintf("%sgone:%d", cfg.KeyPrefix, i), "x", time.Minute)
+	}
+	pipe.Set(ctx, cfg.KeyPrefix+"kept", "x", time.Minute)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deleted, err := redisx.DeletePrefix(ctx, rdb, cfg.KeyPrefix+"gone:")
+	if err != nil || deleted != n {
+		t.Fatalf("DeletePrefix = %d, %v; want %d", deleted, err, n)
+	}
+	left, err := rdb.Keys(ctx, cfg.KeyPrefix+"*").Result()
+	if err != nil || len(left) != 1 || left[0] != cfg.KeyPrefix+"kept" {
+		t.Fatalf("keys left = %v, %v; want only %skept", left, err, cfg.KeyPrefix)
 	}
 }

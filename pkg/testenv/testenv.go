@@ -104,13 +104,35 @@ func OpenMySQL(t testing.TB, cfg mysqlx.Config) (*gorm.DB, *sql.DB) {
 	return g, db
 }
 
-// RedisConfig returns a Redis config with a key prefix unique to this test.
+// RedisConfig returns a Redis config with a key prefix unique to this test;
+// the keys under it are deleted when the test ends.
 func RedisConfig(t testing.TB) redisx.Config {
 	t.Helper()
 	cfg := redisx.DefaultConfig("t:" + Unique() + ":")
 	cfg.Addr = env("REDIS_ADDR", cfg.Addr)
 	requireTCP(t, "Redis", cfg.Addr)
+	CleanRedis(t, cfg, cfg.KeyPrefix)
 	return cfg
+}
+
+// CleanRedis deletes the keys under prefix on cfg's Redis when the test
+// ends (after the cleanups registered later, such as stopping the
+// processes that write them).
+func CleanRedis(t testing.TB, cfg redisx.Config, prefix string) {
+	t.Helper()
+	t.Cleanup(func() {
+		rdb, err := redisx.Open(cfg)
+		if err != nil {
+			t.Errorf("open redis to clean %s*: %v", prefix, err)
+			return
+		}
+		defer rdb.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := redisx.DeletePrefix(ctx, rdb, prefix); err != nil {
+			t.Errorf("clean redis: %v", err)
+		}
+	})
 }
 
 // Redis returns a client to the real Redis, checked with a PING.

@@ -29,7 +29,6 @@ import (
 	"github.com/kitemall/platform/pkg/errs"
 	"github.com/kitemall/platform/pkg/kitexsuite"
 	"github.com/kitemall/platform/pkg/mysqlx"
-	"github.com/kitemall/platform/pkg/redisx"
 	"github.com/kitemall/platform/pkg/testenv"
 )
 
@@ -92,7 +91,7 @@ func startPlatform(t testing.TB, opts options) *platform {
 		etcd:    testenv.EtcdEndpoints(t),
 	}
 	redisCfg := testenv.RedisConfig(t)
-	cleanRedis(t, redisCfg, "t:"+p.ns+":")
+	testenv.CleanRedis(t, redisCfg, "t:"+p.ns+":")
 	window := opts.paymentWindow
 	if window == 0 {
 		window = time.Minute
@@ -349,27 +348,6 @@ func waitFor(timeout time.Duration, cond func() (bool, string)) waited {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// cleanRedis deletes the run's keys when the test ends.
-func cleanRedis(t testing.TB, cfg redisx.Config, prefix string) {
-	t.Helper()
-	rdb, err := redisx.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		defer rdb.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("clean redis keys %s*: %v", prefix, err)
-		}
-	})
 }
 
 // reservation is the product service's record of an order's stock.

@@ -29,17 +29,6 @@ func openDB(t *testing.T) *gorm.DB {
 func openRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
 	rdb, cfg := testenv.Redis(t)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		keys, err := rdb.Keys(ctx, cfg.KeyPrefix+"*").Result()
-		if err == nil && len(keys) > 0 {
-			err = rdb.Del(ctx, keys...).Err()
-		}
-		if err != nil {
-			t.Errorf("delete test keys: %v", err)
-		}
-	})
 	return rdb, cfg.KeyPrefix
 }
 

@@ -28,26 +28,6 @@ import (
 func redisConfig(t *testing.T) redisx.Config {
 	t.Helper()
 	cfg := testenv.RedisConfig(t)
-	t.Cleanup(func() {
-		rdb, err := redisx.Open(cfg)
-		if err != nil {
-			t.Errorf("open redis for cleanup: %v", err)
-			return
-		}
-		defer rdb.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		iter := rdb.Scan(ctx, 0, cfg.KeyPrefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
-				t.Errorf("clean redis key %s: %v", iter.Val(), err)
-				return
-			}
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("scan redis keys %s*: %v", cfg.KeyPrefix, err)
-		}
-	})
 	return cfg
 }
 
